@@ -1,0 +1,485 @@
+"""What the web and mobile channels share: an HTML site with items, listings and feeds.
+
+Both are plain `omnipub.channel.Channel` subclasses; this base only plans the common routes
+(item pages, home, section and tag listings with pagination, Atom feeds, aliases, 404,
+sitemap, robots.txt) and offers the template context. Each subclass names its templates
+and its own page size, image widths and stylesheet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from omnipub.channel import Artifact, Channel, OutputSpec, Route
+from omnipub.context import RenderContext
+from omnipub.diagnostics import Diagnostics
+from omnipub.items import ItemView
+from omnipub.links import source_link
+from omnipub.markdown import highlight_css
+from omnipub.model import Site
+from omnipub.paths import path_for_url_path
+
+FEED_SIZE = 20
+RELATED_COUNT = 3
+
+AVAILABILITY_LABELS = {
+    "in_stock": "In stock",
+    "out_of_stock": "Out of stock",
+    "preorder": "Pre-order",
+    "backorder": "Back-order",
+    "discontinued": "Discontinued",
+}
+SCHEMA_AVAILABILITY = {
+    "in_stock": "https://schema.org/InStock",
+    "out_of_stock": "https://schema.org/OutOfStock",
+    "preorder": "https://schema.org/PreOrder",
+    "backorder": "https://schema.org/BackOrder",
+    "discontinued": "https://schema.org/Discontinued",
+}
+
+
+def html_outputs(prefix: str) -> tuple[OutputSpec, ...]:
+    """The outputs of an HTML site channel; template names carry no channel prefix."""
+    return (
+        OutputSpec("item", "text/html", "item", ("{type}.html", "item.html"),
+                   "{lang}{section}/{slug}/index.html", "{lang}{section}/{slug}/"),
+        OutputSpec("home", "text/html", "collection", ("home.html",), "{lang}index.html"),
+        OutputSpec("section", "text/html", "collection", ("section.html", "list.html"),
+                   "{lang}{section}/[page/{n}/]index.html"),
+        OutputSpec("tag", "text/html", "collection", ("tag.html", "list.html"),
+                   "{lang}tags/{tag}/[page/{n}/]index.html"),
+        OutputSpec("tags", "text/html", "collection", ("tags.html",), "{lang}tags/index.html"),
+        OutputSpec("feed", "application/atom+xml", "collection", ("atom.xml",),
+                   "{lang}[{section}/]feed.xml", escaping="xml"),
+        OutputSpec("alias", "text/html", "collection", ("alias.html",), "{alias}index.html"),
+        OutputSpec("404", "text/html", "collection", ("404.html",), "{lang}404.html"),
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    count: int
+    items: list[ItemView]
+    prev_url: str | None
+    next_url: str | None
+
+
+class HtmlSiteChannel(Channel):
+    """A browsable HTML site. Subclasses set `name`, `package_dir` and the numbers below."""
+
+    markdown = "html"
+    image_widths: ClassVar[tuple[int, ...]] = (480, 800, 1200)
+    image_sizes: ClassVar[str] = "(max-width: 800px) 100vw, 800px"
+    feeds: ClassVar[bool] = True
+    config_keys = frozenset({"feeds", "related", "headers"})
+
+    def configure(self, raw: Mapping[str, Any], diagnostics: Diagnostics) -> None:
+        self.css = self.stylesheet()
+        self.css_path = f"assets/style-{hashlib.sha256(self.css.encode()).hexdigest()[:10]}.css"
+        self.feeds_enabled = bool(raw.get("feeds", self.feeds))
+        self.related_count = int(raw.get("related", RELATED_COUNT))
+
+    def stylesheet(self) -> str:
+        assert self.package_dir is not None
+        own = (self.package_dir / "assets" / "style.css").read_text(encoding="utf-8")
+        return own + "\n" + highlight_css()
+
+    # --- URLs -------------------------------------------------------------------------------
+
+    def url(self, url_path: str) -> str:
+        return self.config.base_url + url_path.lstrip("/")
+
+    def item_url_path(self, view: ItemView) -> str:
+        prefix = self.language_prefix(view.lang)
+        slug = view.fields.get("slug") or view.item.slug
+        section = f"{view.section}/" if view.section else ""
+        return f"{prefix}{section}{slug}/"
+
+    def _route(self, output: str, url_path: str, lang: str, **params: Any) -> Route:
+        item_id = params.pop("item_id", None)
+        source = params.pop("source", None)
+        return Route(
+            channel=self.name,
+            output=output,
+            path=path_for_url_path(url_path),
+            url=self.url(url_path),
+            lang=lang,
+            item_id=item_id,
+            params=tuple(sorted(params.items())),
+            source=source,
+        )
+
+    # --- planning ---------------------------------------------------------------------------
+
+    def plan(self, site: Site, items: list[ItemView]) -> Iterable[Route]:
+        size = self.config.page_size
+        for lang in site.languages:
+            prefix = self.language_prefix(lang)
+            in_lang = [v for v in items if v.lang == lang]
+            yield self._route("home", prefix, lang)
+            yield self._route("404", f"{prefix}404.html", lang)
+            if self.feeds_enabled:
+                yield self._route("feed", f"{prefix}feed.xml", lang)
+            for view in in_lang:
+                yield self._route(
+                    "item", self.item_url_path(view), lang, item_id=view.id, source=view.rel
+                )
+                for alias in view.fields.get("aliases") or ():
+                    yield self._route("alias", alias, lang, target=view.id, source=view.rel)
+            for section in site.section_names():
+                members = [v for v in in_lang if v.section == section]
+                if not members:
+                    continue
+                pages = max(1, math.ceil(len(members) / size))
+                for n in range(1, pages + 1):
+                    tail = f"page/{n}/" if n > 1 else ""
+                    yield self._route(
+                        "section", f"{prefix}{section}/{tail}", lang, section=section, page=n,
+                        pages=pages,
+                    )
+                if self.feeds_enabled:
+                    yield self._route("feed", f"{prefix}{section}/feed.xml", lang, section=section)
+            tags = sorted({t for v in in_lang for t in v.tags})
+            if tags:
+                yield self._route("tags", f"{prefix}tags/", lang)
+            for tag in tags:
+                members = [v for v in in_lang if tag in v.tags]
+                pages = max(1, math.ceil(len(members) / size))
+                for n in range(1, pages + 1):
+                    tail = f"page/{n}/" if n > 1 else ""
+                    yield self._route(
+                        "tag", f"{prefix}tags/{tag}/{tail}", lang, tag=tag, page=n, pages=pages
+                    )
+
+    # --- rendering --------------------------------------------------------------------------
+
+    def render(self, route: Route, ctx: RenderContext) -> list[Artifact]:
+        spec = self.output(route.output)
+        handler = getattr(self, f"context_{route.output.replace('404', 'not_found')}")
+        values = {**self.common(route, ctx), **handler(route, ctx)}
+        names = values.pop("templates", spec.templates)
+        text = ctx.template(names, route.source or route.path, **values)
+        return [Artifact(route.path, spec.media_type, text.encode("utf-8"))]
+
+    def common(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
+        lang = route.lang
+        site = ctx.site
+        language = site.config.languages[lang]
+        sections = ctx.memo(("nav", lang), lambda: [
+            {"name": s, "title": site.section_page(s, lang).title,
+             "url": ctx.url_for_path(f"{self.language_prefix(lang)}{s}/")}
+            for s in sorted({r.param("section") for r in ctx.routes("section", lang)})
+        ])
+        return {
+            "route": route,
+            "lang": lang,
+            "locale": language.locale,
+            "channel": self.name,
+            "css_url": ctx.url_for_path(self.css_path),
+            "css": self.css,
+            "home_url": ctx.url_for_path(self.language_prefix(lang)),
+            "feed_url": ctx.url_for_path(f"{self.language_prefix(lang)}feed.xml")
+            if self.feeds_enabled else None,
+            "sections": sections,
+            "languages": self.language_links(route, ctx),
+            "availability_labels": AVAILABILITY_LABELS,
+            "page_url": route.url,
+            "alternate": None,
+            "canonical": route.url,
+        }
+
+    def language_links(self, route: Route, ctx: RenderContext) -> list[dict[str, Any]]:
+        """Where this page lives in each language (the same item, or the same listing)."""
+        links = []
+        for lang in ctx.site.languages:
+            if route.item_id is not None and route.output == "item":
+                url = ctx.url_for((route.item_id, lang))
+            else:
+                twin = [
+                    r for r in ctx.routes(route.output, lang)
+                    if r.params == route.params
+                ]
+                url = twin[0].url if twin else None
+            if url:
+                language = ctx.site.config.languages[lang]
+                links.append({"lang": lang, "name": language.name, "url": url,
+                              "current": lang == route.lang})
+        return links if len(links) > 1 else []
+
+    def members(self, ctx: RenderContext, lang: str, section: str | None) -> list[ItemView]:
+        """Items of one section in one language, newest first (computed once per build)."""
+        def by_section() -> dict[str | None, list[ItemView]]:
+            grouped: dict[str | None, list[ItemView]] = {}
+            for v in ctx.items(lang):
+                grouped.setdefault(v.section, []).append(v)
+            return grouped
+
+        return ctx.memo(("sections", lang), by_section).get(section, [])
+
+    def tagged(self, ctx: RenderContext, lang: str) -> dict[str, list[ItemView]]:
+        def by_tag() -> dict[str, list[ItemView]]:
+            grouped: dict[str, list[ItemView]] = {}
+            for v in ctx.items(lang):
+                for tag in v.tags:
+                    grouped.setdefault(tag, []).append(v)
+            return grouped
+
+        return ctx.memo(("tags", lang), by_tag)
+
+    def neighbours(self, view: ItemView, ctx: RenderContext) -> tuple[ItemView | None, ...]:
+        same = self.members(ctx, view.lang, view.section)
+        positions = ctx.memo(
+            ("positions", view.lang, view.section), lambda: {v.id: i for i, v in enumerate(same)}
+        )
+        index = positions[view.id]
+        newer = same[index - 1] if index > 0 else None
+        older = same[index + 1] if index + 1 < len(same) else None
+        return newer, older
+
+    def related(self, view: ItemView, ctx: RenderContext) -> list[ItemView]:
+        tags = set(view.tags)
+        if not tags:
+            return []
+        order = ctx.memo(
+            ("order", view.lang), lambda: {v.id: i for i, v in enumerate(ctx.items(view.lang))}
+        )
+        shared: dict[str, int] = {}
+        by_id: dict[str, ItemView] = {}
+        index = self.tagged(ctx, view.lang)
+        for tag in tags:
+            for other in index.get(tag, ()):
+                if other.id != view.id:
+                    shared[other.id] = shared.get(other.id, 0) + 1
+                    by_id[other.id] = other
+        best = sorted(shared, key=lambda i: (-shared[i], order[i]))[: self.related_count]
+        return [by_id[i] for i in best]
+
+    def promotions_for(self, view: ItemView, ctx: RenderContext) -> list[ItemView]:
+        """Visible promotions that name this product."""
+        def index() -> dict[str, list[ItemView]]:
+            found: dict[str, list[ItemView]] = {}
+            for other in ctx.items(view.lang):
+                if other.type == "promotion":
+                    for linked in linked_items(other, ctx):
+                        found.setdefault(linked.id, []).append(other)
+            return found
+
+        return ctx.memo(("promotions", view.lang), index).get(view.id, [])
+
+    def context_item(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
+        view = ctx.item(route.item_id or "", route.lang)
+        assert view is not None
+        newer, older = self.neighbours(view, ctx)
+        products = linked_items(view, ctx) if view.type == "promotion" else []
+        return {
+            "item": view,
+            "templates": (f"{view.type}.html", "item.html"),
+            "body": ctx.html(view, widths=self.image_widths, sizes=self.image_sizes),
+            "image": ctx.item_image(view, self.image_widths, self.image_sizes),
+            "toc": [h for h in view.item.document.headings if h.level in (2, 3)],
+            "newer": newer,
+            "older": older,
+            "related": self.related(view, ctx),
+            "products": products,
+            "promotions": self.promotions_for(view, ctx) if view.type == "product" else [],
+            "structured_data": self.structured_data(view, route, ctx),
+        }
+
+    def _paged(self, route: Route, ctx: RenderContext, members: list[ItemView]) -> Page:
+        n, pages = route.param("page", 1), route.param("pages", 1)
+        size = self.config.page_size
+        chunk = members[(n - 1) * size : n * size]
+        def pages_of() -> dict[tuple[Any, Any], dict[int, str]]:
+            grouped: dict[tuple[Any, Any], dict[int, str]] = {}
+            for r in ctx.routes(route.output, route.lang):
+                grouped.setdefault((r.param("section"), r.param("tag")), {})[r.param("page")] = r.url
+            return grouped
+
+        siblings = ctx.memo(("pages", route.output, route.lang), pages_of)[
+            (route.param("section"), route.param("tag"))
+        ]
+        return Page(n, pages, chunk, siblings.get(n - 1), siblings.get(n + 1))
+
+    def summaries(self, views: list[ItemView], ctx: RenderContext) -> list[dict[str, Any]]:
+        return [
+            {"item": v, "url": ctx.url_for(v, absolute=False),
+             "image": ctx.item_image(v, self.image_widths[:2], "(max-width: 600px) 100vw, 400px")}
+            for v in views
+        ]
+
+    def context_section(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
+        section = route.param("section")
+        page = self._paged(route, ctx, self.members(ctx, route.lang, section))
+        info = ctx.site.section_page(section, route.lang)
+        body = ""
+        if info.document is not None and page.number == 1:
+            body = ctx.html_of_document(info.document.rel, info.document.tokens, route.lang)
+        return {"title": info.title, "summary": info.summary, "body": body, "page": page,
+                "entries": self.summaries(page.items, ctx),
+                "feed_url_section": ctx.url_for_path(
+                    f"{self.language_prefix(route.lang)}{section}/feed.xml"
+                ) if self.feeds_enabled else None}
+
+    def context_tag(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
+        tag = route.param("tag")
+        page = self._paged(route, ctx, self.tagged(ctx, route.lang).get(tag, []))
+        title = ctx.env.globals["t"]("Tagged “{tag}”", route.lang, tag=tag)
+        return {"title": title, "summary": "", "body": "", "page": page, "tag": tag,
+                "entries": self.summaries(page.items, ctx)}
+
+    def context_tags(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for view in ctx.items(route.lang):
+            for tag in view.tags:
+                counts[tag] = counts.get(tag, 0) + 1
+        tags = [
+            {"name": tag, "count": counts[tag],
+             "url": ctx.url_for_path(f"{self.language_prefix(route.lang)}tags/{tag}/")}
+            for tag in sorted(counts)
+        ]
+        return {"tags": tags}
+
+    def context_home(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
+        home = ctx.site.home.get(route.lang) or ctx.site.home.get(
+            ctx.site.config.default_language
+        )
+        body = ""
+        if home is not None and home.document is not None:
+            body = ctx.html_of_document(home.document.rel, home.document.tokens, route.lang)
+        latest = [v for v in ctx.items(route.lang) if v.type != "page"][: self.config.page_size]
+        return {"title": home.title if home and home.title else ctx.site.config.title,
+                "summary": home.summary if home else ctx.site.config.description,
+                "body": body, "entries": self.summaries(latest, ctx)}
+
+    def context_alias(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
+        target = ctx.item(route.param("target"), route.lang)
+        assert target is not None
+        return {"item": target, "target_url": ctx.url_for(target), "canonical": ctx.url_for(target)}
+
+    def context_not_found(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
+        return {"title": ctx.env.globals["t"]("Page not found", route.lang)}
+
+    def context_feed(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
+        section = route.param("section")
+        members = ctx.items(route.lang) if section is None else self.members(
+            ctx, route.lang, section)
+        members = members[:FEED_SIZE]
+        entries = [
+            {"item": v, "url": ctx.url_for(v), "html": ctx.html(v),
+             "updated": v.updated or ctx.site.now}
+            for v in members
+        ]
+        updated = max((e["updated"] for e in entries), default=ctx.site.now)
+        title = ctx.site.config.title
+        if section:
+            title = f"{title}: {ctx.site.section_page(section, route.lang).title}"
+        home = ctx.url_for_path(self.language_prefix(route.lang), absolute=True)
+        listing = ctx.url_for_path(
+            f"{self.language_prefix(route.lang)}{section}/" if section else
+            self.language_prefix(route.lang), absolute=True)
+        return {"title": title, "entries": entries, "updated": updated, "home": home,
+                "listing_url": listing}
+
+    # --- structured data ----------------------------------------------------------------------
+
+    def structured_data(self, view: ItemView, route: Route, ctx: RenderContext) -> dict[str, Any]:
+        """schema.org JSON-LD; facts only, so every channel can state the same."""
+        return structured_data(view, route.url, ctx, self)
+
+    # --- finishing ----------------------------------------------------------------------------
+
+    def finish(self, site: Site, ctx: RenderContext) -> list[Artifact]:
+        artifacts = [Artifact(self.css_path, "text/css", self.css.encode("utf-8"))]
+        artifacts.extend(ctx.static_files())
+        return artifacts
+
+
+def structured_data(
+    view: ItemView, url: str, ctx: RenderContext, channel: HtmlSiteChannel
+) -> dict[str, Any]:
+    f = view.fields
+    image = ctx.item_image(view, channel.image_widths)
+    images = [image["renditions"][-1]["url"]] if image else []
+    data: dict[str, Any] = {"@context": "https://schema.org", "name": view.title, "url": url}
+    if view.summary:
+        data["description"] = view.summary
+    if images:
+        data["image"] = images
+    if view.type == "product":
+        valid = [
+            p.fields["valid_until"] for p in channel.promotions_for(view, ctx)
+            if p.fields.get("valid_until")
+        ]
+        until = min(valid).date().isoformat() if valid else f"{ctx.site.now.year + 1}-12-31"
+        data.update({
+            "@type": "Product",
+            "sku": f["sku"],
+            "offers": {
+                "@type": "Offer",
+                "price": f"{f['price']:.2f}",
+                "priceCurrency": f["currency"],
+                "availability": SCHEMA_AVAILABILITY[f["availability"]],
+                "priceValidUntil": until,
+                "url": url,
+            },
+        })
+        if f.get("brand"):
+            data["brand"] = {"@type": "Brand", "name": f["brand"]}
+        if f.get("gtin"):
+            data["gtin"] = f["gtin"]
+    elif view.type == "event":
+        data.update({
+            "@type": "Event",
+            "startDate": f["start"].isoformat(timespec="seconds"),
+            "endDate": f["end"].isoformat(timespec="seconds"),
+            "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+            "eventStatus": "https://schema.org/EventScheduled",
+            "location": {"@type": "Place", "name": f.get("location") or f["store"],
+                         "identifier": f["store"]},
+        })
+    elif view.type == "promotion":
+        data.update({
+            "@type": "SaleEvent",
+            "startDate": f["valid_from"].isoformat(timespec="seconds"),
+            "endDate": f["valid_until"].isoformat(timespec="seconds"),
+            "eventAttendanceMode": "https://schema.org/MixedEventAttendanceMode",
+            "location": {"@type": "VirtualLocation", "url": url},
+        })
+    elif view.type == "article":
+        data["@type"] = "Article"
+        data["headline"] = view.title
+        if view.date:
+            data["datePublished"] = view.date.isoformat(timespec="seconds")
+        if view.updated:
+            data["dateModified"] = view.updated.isoformat(timespec="seconds")
+        author = f.get("author") or ctx.site.config.author
+        if author:
+            data["author"] = {"@type": "Person" if f.get("author") else "Organization",
+                              "name": author}
+    else:
+        data["@type"] = "WebPage"
+    data["inLanguage"] = view.lang
+    return data
+
+
+def linked_items(view: ItemView, ctx: RenderContext) -> list[ItemView]:
+    """The visible items a promotion's `products` field names, in the view's language."""
+    found = []
+    for target in view.fields.get("products") or []:
+        link = source_link(view.rel, target)
+        linked = ctx.site.by_rel.get(link.target_rel) if link else None
+        if linked is not None and linked.visible:
+            shown = ctx.item(linked.id, view.lang) or ctx.item(linked.id, linked.lang)
+            if shown is not None and shown.item.visible:
+                found.append(shown)
+    return found
+
+
+def package_dir(module_file: str) -> Path:
+    return Path(module_file).resolve().parent

@@ -1,0 +1,67 @@
+"""The web channel: the full website.
+
+Item pages, home, section and tag listings with pagination, Atom feeds, sitemap.xml with
+hreflang and mobile annotations, robots.txt, a 404 page, alias redirects, static files,
+responsive images and schema.org structured data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omnipub.channel import Artifact, OutputSpec, Route
+from omnipub.context import RenderContext
+from omnipub.model import Site
+
+from ..htmlsite import HtmlSiteChannel, html_outputs, package_dir
+
+MOBILE_MEDIA = "only screen and (max-width: 640px)"
+
+
+class WebChannel(HtmlSiteChannel):
+    name = "web"
+    version = "1"
+    package_dir = package_dir(__file__)
+    outputs = html_outputs("web") + (
+        OutputSpec("sitemap", "application/xml", "asset", ("sitemap.xml",), "sitemap.xml",
+                   escaping="xml"),
+        OutputSpec("robots", "text/plain", "asset", ("robots.txt",), "robots.txt"),
+    )
+
+    def common(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
+        values = super().common(route, ctx)
+        mobile = ctx.plan.twin(route, "mobile")
+        if mobile is not None and route.output not in ("404", "alias"):
+            values["alternate"] = {"media": MOBILE_MEDIA, "url": mobile.url}
+        return values
+
+    def finish(self, site: Site, ctx: RenderContext) -> list[Artifact]:
+        artifacts = super().finish(site, ctx)
+        entries = []
+        for route in ctx.routes():
+            if route.output not in ("item", "home", "section", "tag", "tags"):
+                continue
+            if route.param("page", 1) != 1:
+                continue
+            languages = self.language_links(route, ctx)
+            mobile = ctx.plan.twin(route, "mobile")
+            lastmod = None
+            if route.item_id is not None:
+                view = ctx.item(route.item_id, route.lang)
+                lastmod = view.updated if view else None
+            entries.append({
+                "url": route.url,
+                "lastmod": lastmod,
+                "languages": languages,
+                "x_default": next(
+                    (link["url"] for link in languages
+                     if link["lang"] == site.config.default_language), None),
+                "mobile": mobile.url if mobile else None,
+            })
+        sitemap_url = self.url("sitemap.xml")
+        xml = ctx.template(("sitemap.xml",), "sitemap.xml", entries=entries,
+                           mobile_media=MOBILE_MEDIA)
+        robots = ctx.template(("robots.txt",), "robots.txt", sitemap_url=sitemap_url)
+        artifacts.append(Artifact("sitemap.xml", "application/xml", xml.encode("utf-8")))
+        artifacts.append(Artifact("robots.txt", "text/plain", robots.encode("utf-8")))
+        return artifacts

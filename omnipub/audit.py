@@ -1,0 +1,63 @@
+"""Audits run on every build's outputs before they are published.
+
+The leak audit reads every text output of every channel for the marks of hidden items
+(their ids, source-derived slugs in URLs, and distinctive titles). It is a second line of
+defence behind the model's visibility rules: if a template or channel ever forgets to
+filter, the build fails instead of publishing an unannounced product.
+"""
+
+from __future__ import annotations
+
+from .channel import Artifact
+from .diagnostics import Diagnostics, Location
+from .model import Site
+
+#: Titles shorter than this are too likely to occur in ordinary text to be evidence.
+MIN_TITLE_LENGTH = 12
+
+
+def leak_marks(site: Site) -> dict[str, list[tuple[str, str]]]:
+    """Hidden item rel -> [(what, text)] that must appear in no output."""
+    visible_ids = {item.id for item in site.items if item.visible}
+    visible_titles = {item.title for item in site.items if item.visible}
+    visible_slugs = {item.slug for item in site.items if item.visible}
+    marks: dict[str, list[tuple[str, str]]] = {}
+    for item in site.hidden():
+        found: list[tuple[str, str]] = []
+        if item.id not in visible_ids:
+            found.append(("id", f'"{item.id}"'))
+            found.append(("id", f"/{item.id}."))
+        if len(item.title) >= MIN_TITLE_LENGTH and item.title not in visible_titles:
+            found.append(("title", item.title))
+        if item.slug not in visible_slugs:
+            found.append(("slug", f"/{item.slug}/"))
+        marks[item.rel] = found
+    return marks
+
+
+def audit_leaks(
+    site: Site, outputs: dict[str, list[Artifact]], diagnostics: Diagnostics
+) -> list[tuple[str, str, str]]:
+    marks = leak_marks(site)
+    if not any(marks.values()):
+        return []
+    leaks: list[tuple[str, str, str]] = []
+    for channel, artifacts in sorted(outputs.items()):
+        for artifact in artifacts:
+            if artifact.data is None:
+                continue
+            text = artifact.data.decode("utf-8", errors="ignore")
+            for rel, item_marks in sorted(marks.items()):
+                for what, mark in item_marks:
+                    if mark in text:
+                        leaks.append((channel, artifact.path, rel))
+                        diagnostics.error(
+                            "leak.hidden-item",
+                            f"{channel}/{artifact.path} contains the {what} of a hidden item "
+                            f"({mark!r})",
+                            Location(rel),
+                            "a template or channel publishes items it should filter out; "
+                            "use ctx.items() and ctx.url_for(), which only know visible items",
+                        )
+                        break
+    return leaks

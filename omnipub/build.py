@@ -1,0 +1,260 @@
+"""The build, top to bottom: discover → load → model → resolve → render → audit → publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import registry
+from .audit import audit_leaks
+from .cache import DocumentCache
+from .channel import Artifact, Channel
+from .config import SiteConfig, load_config
+from .context import RenderContext
+from .diagnostics import Diagnostic, Diagnostics, Location, Severity, UsageError
+from .discover import SourceFile, discover
+from .document import Document, LoadError, parse_document
+from .i18n import CORE_CATALOGUES, Catalogue
+from .ids import Lock
+from .images import ImageInfo, index_images
+from .links import check_links
+from .model import Site, build_site
+from .publish import DiskSink, MemorySink, Published
+from .render import ChannelOutput, render_channel
+from .resolve import Plan, resolve
+from .schema import parse_datetime
+from .templates import make_environment
+
+
+@dataclass
+class BuildOptions:
+    root: Path
+    out_dir: Path | None = None
+    channels: tuple[str, ...] = ()
+    at: dt.datetime | str | None = None
+    drafts: bool = False
+    strict: bool = False
+    #: per-channel base_url overrides (the dev server serves every channel from one host)
+    base_urls: dict[str, str] = field(default_factory=dict)
+    use_cache: bool = True
+    write_lock: bool = True
+    progress: Callable[[str, int, int], None] | None = None
+
+
+@dataclass
+class ChannelReport:
+    name: str
+    outputs: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+
+@dataclass
+class BuildResult:
+    site: Site
+    plan: Plan
+    diagnostics: Diagnostics
+    outputs: dict[str, ChannelOutput]
+    published: Published | None
+    reports: dict[str, ChannelReport]
+    timings: dict[str, float]
+    channels: list[Channel]
+
+
+def build_instant(at: dt.datetime | str | None, config: SiteConfig) -> dt.datetime:
+    if at is None:
+        return dt.datetime.now(tz=config.timezone).replace(microsecond=0)
+    if isinstance(at, dt.datetime):
+        return at if at.tzinfo else at.replace(tzinfo=config.timezone)
+    return parse_datetime(at, config.timezone)
+
+
+def load_channels(
+    config: SiteConfig, wanted: tuple[str, ...], diagnostics: Diagnostics
+) -> list[Channel]:
+    names = list(wanted or config.enabled_channels)
+    for name in names:
+        if wanted and name not in config.enabled_channels and name not in config.channels:
+            pass  # an explicitly requested channel may run with defaults
+    channels = []
+    for name in sorted(set(names), key=names.index):
+        channels.append(registry.load(name)(config, diagnostics))
+    return channels
+
+
+def load_documents(
+    sources: list[SourceFile], config: SiteConfig, cache: DocumentCache, diagnostics: Diagnostics
+) -> dict[str, Document]:
+    """Read and parse every content file once; a cached parse is reused by content hash."""
+    documents: dict[str, Document] = {}
+    for source in sources:
+        if source.kind != "content":
+            continue
+        try:
+            if source.size > config.max_file_bytes:  # never read a huge file into memory
+                raise LoadError(too_large(source, config.max_file_bytes))
+            raw = source.path.read_bytes()
+            cached = cache.get(hashlib.sha256(raw).hexdigest(), source.rel)
+            document = cached or parse_document(source, raw, config.max_file_bytes)
+            if cached is None:
+                cache.put(document)
+        except LoadError as exc:
+            diagnostics.add(exc.diagnostic)
+            continue
+        documents[source.rel] = document
+    return documents
+
+
+def too_large(source: SourceFile, limit: int) -> Diagnostic:
+    return Diagnostic(
+        Severity.ERROR,
+        "load.too-large",
+        f"file is {source.size / 1048576:.1f} MB, over the {limit / 1048576:.0f} MB limit",
+        Location(source.rel),
+        "split it into several items, or raise site.max_file_mb in omnipub.toml",
+    )
+
+
+def load_data(sources: list[SourceFile], diagnostics: Diagnostics) -> dict[str, Any]:
+    """`data/stores.yaml` becomes `site.data.stores` in templates."""
+    data: dict[str, Any] = {}
+    for source in sources:
+        if source.kind != "data":
+            continue
+        name = Path(source.rel).stem
+        try:
+            text = source.path.read_text(encoding="utf-8")
+            if source.rel.endswith((".yaml", ".yml")):
+                data[name] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            elif source.rel.endswith(".json"):
+                data[name] = json.loads(text)
+            elif source.rel.endswith(".toml"):
+                data[name] = tomllib.loads(text)
+        except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
+            diagnostics.error(
+                "data.syntax", f"cannot read data file: {exc}", Location(source.rel), None
+            )
+    return data
+
+
+def build(options: BuildOptions, sink: DiskSink | MemorySink | None = None) -> BuildResult:
+    """Run one full build; raises BuildFailed (with every problem) before writing anything."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        timings[stage] = now - started
+        started = now
+
+    root = options.root.resolve()
+    diagnostics = Diagnostics(strict=options.strict)
+    config = load_config(root, diagnostics)
+    diagnostics.silenced = config.silence
+    if options.base_urls:
+        channels_cfg = {k: dict(v) for k, v in config.channels.items()}
+        for name, url in options.base_urls.items():
+            channels_cfg.setdefault(name, {})["base_url"] = url
+        object.__setattr__(config, "channels", channels_cfg)
+    channels = load_channels(config, options.channels, diagnostics)
+    now = build_instant(options.at, config)
+    lap("config")
+
+    # discover → load
+    sources = discover(config, diagnostics)
+    cache = DocumentCache(config.state_dir if options.use_cache else None)
+    documents = load_documents(sources, config, cache, diagnostics)
+    images: dict[str, ImageInfo] = index_images(
+        sources, config.state_dir if options.use_cache else None
+    )
+    data = load_data(sources, diagnostics)
+    lap("load")
+
+    # model
+    lock = Lock.read(root)
+    traits = {c.name: c.traits() for c in _all_traits(channels)}
+    site = build_site(config, documents, traits, lock, now, diagnostics, options.drafts, data)
+    check_links(site, images, diagnostics)
+    lap("model")
+
+    # resolve
+    static = [s.rel for s in sources if s.kind == "static"]
+    plan = resolve(site, channels, static, diagnostics)
+    diagnostics.raise_if_errors()
+    lap("resolve")
+
+    # render
+    catalogue_dirs = [CORE_CATALOGUES]
+    outputs: dict[str, ChannelOutput] = {}
+    reports: dict[str, ChannelReport] = {}
+    contexts: dict[str, RenderContext] = {}
+    for channel in channels:
+        t0 = time.perf_counter()
+        dirs = catalogue_dirs + ([channel.package_dir / "i18n"] if channel.package_dir else [])
+        catalogue = Catalogue(dirs + [config.root / "i18n"])
+        env = make_environment(config, channel.name, channel.package_dir, catalogue)
+        state = lock.channels.get(channel.name, {})
+        ctx = RenderContext(site, channel, plan, env, images, diagnostics, state)
+        contexts[channel.name] = ctx
+        outputs[channel.name] = render_channel(channel, ctx)
+        reports[channel.name] = ChannelReport(channel.name, seconds=time.perf_counter() - t0)
+        if options.progress:
+            options.progress(channel.name, len(outputs), len(channels))
+    lap("render")
+
+    # audit
+    artifacts = {name: out.artifacts for name, out in outputs.items()}
+    audit_leaks(site, artifacts, diagnostics)
+    diagnostics.raise_if_errors()
+    lap("audit")
+
+    # publish
+    out_dir = options.out_dir or (root / config.output_dir)
+    target = sink if sink is not None else DiskSink(out_dir)
+    cache_dir = config.state_dir / "cache" / "renditions" if options.use_cache else None
+    published = target.publish(artifacts, root, cache_dir)
+    for name, stats in published.stats.items():
+        report = reports[name]
+        report.outputs, report.bytes = stats.files, stats.bytes
+        report.written, report.unchanged, report.removed = (
+            stats.written,
+            stats.unchanged,
+            stats.removed,
+        )
+    if options.write_lock:
+        new_lock = site.lock
+        for name, ctx in contexts.items():
+            if ctx.new_state is not None:
+                new_lock.channels[name] = ctx.new_state
+        new_lock.write(root)
+    lap("publish")
+    return BuildResult(site, plan, diagnostics, outputs, published, reports, timings, channels)
+
+
+def _all_traits(enabled: list[Channel]) -> list[type[Channel] | Channel]:
+    """Traits of every installed channel, so `channels:` may name any of them."""
+    found: dict[str, Any] = {c.name: c for c in enabled}
+    for name, registered in registry.available().items():
+        if name not in found:
+            try:
+                found[name] = registered.load()
+            except (ImportError, AttributeError, UsageError):
+                continue
+    return [found[n] for n in sorted(found)]
+
+
+def collect_artifacts(result: BuildResult) -> dict[str, list[Artifact]]:
+    return {name: out.artifacts for name, out in result.outputs.items()}

@@ -1,0 +1,176 @@
+"""The public Channel interface: data (outputs, options) plus a few hooks.
+
+Built-in channels use exactly this interface, as a third-party package would. A channel
+never touches the file system: `plan` returns routes, `render` returns artifacts, and the
+core does the choreography (collision checks, link tables, writing, auditing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .diagnostics import Diagnostics, Location
+from .schema import FieldSpec
+
+if TYPE_CHECKING:
+    from .config import SiteConfig
+    from .context import RenderContext
+    from .items import ItemView
+    from .model import ChannelTraits, Site
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """One kind of output a channel produces, declared as data."""
+
+    name: str
+    media_type: str
+    #: "item": one per item (its primary page); "collection": listings, feeds; "asset"
+    kind: str = "collection"
+    templates: tuple[str, ...] = ()
+    path_pattern: str = ""
+    url_pattern: str = ""
+    escaping: str = "html"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One planned output: where it goes, its URL, and what renders it."""
+
+    channel: str
+    output: str
+    path: str
+    url: str
+    lang: str
+    item_id: str | None = None
+    params: tuple[tuple[str, Any], ...] = ()
+    source: str | None = None
+
+    def param(self, name: str, default: Any = None) -> Any:
+        for key, value in self.params:
+            if key == name:
+                return value
+        return default
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.channel, self.path)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """Bytes for one output path, or a recipe (copy, image rendition) the publisher runs."""
+
+    path: str
+    media_type: str
+    data: bytes | None = None
+    #: a file to copy (static files) or to derive from (image renditions), site-relative
+    source: str | None = None
+    #: ("rendition", width, height, format, quality) for images
+    transform: tuple[Any, ...] | None = None
+    sources: tuple[str, ...] = ()
+    templates: tuple[str, ...] = ()
+
+
+@dataclass
+class ChannelConfig:
+    """Settings every channel has; a channel extends this with its own keys."""
+
+    base_url: str = "/"
+    page_size: int = 10
+    #: URL prefix per language; the default language has none unless set
+    language_prefixes: Mapping[str, str] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Channel:
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = "1"
+    outputs: ClassVar[tuple[OutputSpec, ...]] = ()
+    #: which Markdown rendering the channel wants: html, sanitized, blocks or text
+    markdown: ClassVar[str] = "html"
+    #: item types that join this channel without being asked; None means every type
+    default_types: ClassVar[frozenset[str] | None] = None
+    #: per-item options accepted under `channels: {name: {...}}` besides presentation fields
+    option_fields: ClassVar[Mapping[str, FieldSpec]] = {}
+    #: config keys this channel reads (besides base_url, page_size, language_prefixes)
+    config_keys: ClassVar[frozenset[str]] = frozenset()
+    #: the folder holding the channel's built-in templates and static assets
+    package_dir: ClassVar[Path | None] = None
+
+    def __init__(self, site_config: SiteConfig, diagnostics: Diagnostics) -> None:
+        self.site_config = site_config
+        raw = dict(site_config.channels.get(self.name, {}))
+        known = {"base_url", "page_size", "language_prefixes"} | set(self.config_keys)
+        for key in sorted(set(raw) - known):
+            diagnostics.warning(
+                "config.unknown",
+                f"unknown key 'channels.{self.name}.{key}'",
+                Location("omnipub.toml"),
+                f"the {self.name} channel reads: {', '.join(sorted(known))}",
+            )
+        page_size = raw.get("page_size", 10)
+        if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
+            diagnostics.error(
+                "config.value",
+                f"channels.{self.name}.page_size must be a whole number above 0",
+                Location("omnipub.toml"),
+            )
+            page_size = 10
+        base_url = str(raw.get("base_url", "/"))
+        if not base_url.endswith("/"):
+            base_url += "/"
+        self.config = ChannelConfig(
+            base_url=base_url,
+            page_size=page_size,
+            language_prefixes=dict(raw.get("language_prefixes", {})),
+            raw=raw,
+        )
+        self.configure(raw, diagnostics)
+
+    # --- declared data ----------------------------------------------------------------------
+
+    @classmethod
+    def traits(cls) -> ChannelTraits:
+        from .model import ChannelTraits
+
+        return ChannelTraits(cls.name, cls.default_types, dict(cls.option_fields))
+
+    def output(self, name: str) -> OutputSpec:
+        for spec in self.outputs:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    # --- hooks ------------------------------------------------------------------------------
+
+    def configure(self, raw: Mapping[str, Any], diagnostics: Diagnostics) -> None:
+        """Read channel-specific settings from `raw`; report problems to `diagnostics`."""
+
+    def select(self, item: ItemView) -> bool:
+        """Is this (visible) item published on this channel?"""
+        return item.channel_view.enabled
+
+    def language_prefix(self, lang: str) -> str:
+        """`/nb/` for a non-default language, `/` for the default one."""
+        if lang in self.config.language_prefixes:
+            prefix = str(self.config.language_prefixes[lang]).strip("/")
+            return f"/{prefix}/" if prefix else "/"
+        return "/" if lang == self.site_config.default_language else f"/{lang}/"
+
+    def plan(self, site: Site, items: list[ItemView]) -> Iterable[Route]:
+        """Every output this channel will write: `items` are the selected, visible items."""
+        raise NotImplementedError
+
+    def check(self, site: Site, ctx: RenderContext) -> None:
+        """Validate what this channel needs (text fit, budgets) before rendering."""
+
+    def render(self, route: Route, ctx: RenderContext) -> list[Artifact]:
+        raise NotImplementedError
+
+    def finish(self, site: Site, ctx: RenderContext) -> list[Artifact]:
+        """Outputs that depend on everything else: static assets, sitemaps."""
+        return []

@@ -1,0 +1,312 @@
+"""The command line: build, check, list, new (and serve, where installed).
+
+Exit codes: 0 success, 1 content or template errors, 2 usage errors. Anything else is a
+bug: a short notice, and the traceback in `.omnipub/last-crash.log`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .build import BuildOptions, BuildResult, build
+from .diagnostics import (
+    EXIT_CONTENT,
+    EXIT_USAGE,
+    BuildFailed,
+    Diagnostic,
+    Diagnostics,
+    OmnipubError,
+    UsageError,
+)
+
+SITE = click.argument(
+    "site", type=click.Path(file_okay=False, path_type=Path), default=".", required=False
+)
+
+
+def _print_diagnostics(items: list[Diagnostic], quiet: bool = False) -> None:
+    for diagnostic in items:
+        if quiet and diagnostic.severity.value == "warning":
+            continue
+        click.echo(diagnostic.format(), err=True)
+
+
+def _crash_log(site: Path) -> Path:
+    folder = site / ".omnipub"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "last-crash.log"
+        path.write_text(traceback.format_exc(), encoding="utf-8")
+        return path
+    except OSError:
+        return Path("last-crash.log")
+
+
+def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Map user errors to messages and exit codes; never show a traceback to a user."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        site = kwargs.get("site") or Path(".")
+        as_json = kwargs.get("as_json", False)
+        try:
+            return func(*args, **kwargs)
+        except BuildFailed as exc:
+            if as_json:
+                click.echo(json.dumps(_failure_report(exc.diagnostics), indent=1))
+            _print_diagnostics(exc.diagnostics)
+            noun = "error" if len(exc.diagnostics) == 1 else "errors"
+            click.secho(
+                f"build failed: {len(exc.diagnostics)} {noun}; the previous output is untouched",
+                fg="red",
+                err=True,
+            )
+            sys.exit(EXIT_CONTENT)
+        except UsageError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            if exc.hint:
+                click.echo(f"  hint: {exc.hint}", err=True)
+            sys.exit(EXIT_USAGE)
+        except OmnipubError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except click.exceptions.Exit:
+            raise
+        except Exception as exc:  # a bug in omnipub, not a user error
+            log = _crash_log(Path(site))
+            click.secho(
+                f"omnipub crashed ({type(exc).__name__}: {exc}). This is a bug in omnipub, "
+                f"not in your site.\n  the traceback is in {log}; please include it in a "
+                "bug report",
+                fg="red",
+                err=True,
+            )
+            sys.exit(70)
+
+    return wrapper
+
+
+def _failure_report(diagnostics: list[Diagnostic]) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "errors": [d.as_json() for d in diagnostics if d.severity.value == "error"],
+        "warnings": [d.as_json() for d in diagnostics if d.severity.value == "warning"],
+    }
+
+
+def _report(result: BuildResult) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "at": result.site.now.isoformat(),
+        "channels": {
+            name: {
+                "outputs": r.outputs,
+                "bytes": r.bytes,
+                "written": r.written,
+                "unchanged": r.unchanged,
+                "removed": r.removed,
+                "seconds": round(r.seconds, 3),
+            }
+            for name, r in result.reports.items()
+        },
+        "items": {
+            "total": len(result.site.items),
+            "visible": sum(1 for i in result.site.items if i.visible),
+            "hidden": sum(1 for i in result.site.items if not i.visible),
+        },
+        "warnings": [d.as_json() for d in result.diagnostics.warnings],
+        "errors": [],
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+    }
+
+
+def _summary(result: BuildResult, out_dir: Path) -> None:
+    rows = [("channel", "outputs", "written", "size", "seconds")]
+    for name, r in result.reports.items():
+        rows.append(
+            (name, str(r.outputs), str(r.written), _size(r.bytes), f"{r.seconds:.2f}")
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for index, row in enumerate(rows):
+        line = "  ".join(
+            cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)
+        )
+        click.echo(click.style(line, bold=True) if index == 0 else line, err=True)
+    total = sum(result.timings.values())
+    warnings = len(result.diagnostics.warnings)
+    click.echo(
+        f"built {len(result.site.visible())} items into {out_dir} in {total:.2f}s"
+        + (f" with {warnings} warning(s)" if warnings else ""),
+        err=True,
+    )
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="omnipub")
+def cli() -> None:
+    """Publish Markdown content once to every channel: web, mobile, apps and signage.
+
+    Run `omnipub build` in a site folder (one with omnipub.toml) to build every channel
+    into public/. `omnipub COMMAND --help` tells more about each command.
+    """
+
+
+@cli.command("build")
+@SITE
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: public/ in the site).")
+@click.option("--channel", "channels", multiple=True, metavar="NAME",
+              help="Build only this channel; repeat for several.")
+@click.option("--at", "at", metavar="WHEN",
+              help="Build as of this instant, e.g. 2026-12-24T09:00 (default: now).")
+@click.option("--drafts", is_flag=True, help="Include drafts.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (for CI).")
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
+@click.option("--watch", is_flag=True, help="Rebuild when sources change.")
+@click.option("--report", "report", type=click.Choice(["weight"]), multiple=True,
+              help="Print an extra report: 'weight' (mobile page weight).")
+@guarded
+def build_command(
+    site: Path,
+    out: Path | None,
+    channels: tuple[str, ...],
+    at: str | None,
+    drafts: bool,
+    strict: bool,
+    quiet: bool,
+    as_json: bool,
+    watch: bool,
+    report: tuple[str, ...],
+) -> None:
+    """Build SITE (default: the current folder) into its output folder."""
+    options = BuildOptions(
+        root=site, out_dir=out, channels=channels, at=at, drafts=drafts, strict=strict
+    )
+    if watch:
+        from .watch import watch_and_build
+
+        watch_and_build(options, quiet=quiet)
+        return
+    interactive = sys.stderr.isatty() and not quiet and not as_json
+    if interactive:
+        options.progress = lambda name, done, total: click.echo(
+            f"\r  rendered {name:<10} ({done}/{total})", nl=False, err=True
+        )
+    result = build(options)
+    if interactive:
+        click.echo("\r" + " " * 40 + "\r", nl=False, err=True)
+    out_dir = out or (site / result.site.config.output_dir)
+    if as_json:
+        click.echo(json.dumps(_report(result), indent=1, sort_keys=True))
+    if not quiet:
+        _print_diagnostics(result.diagnostics.warnings)
+    if not quiet and not as_json:
+        _summary(result, out_dir)
+    for name in report:
+        for channel in result.channels:
+            printer = getattr(channel, f"report_{name}", None)
+            if printer:
+                click.echo(printer(result.outputs[channel.name].artifacts))
+
+
+@cli.command("check")
+@SITE
+@click.option("--at", "at", metavar="WHEN", help="Check as of this instant.")
+@click.option("--drafts", is_flag=True, help="Include drafts.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
+@guarded
+def check_command(site: Path, at: str | None, drafts: bool, strict: bool, as_json: bool) -> None:
+    """Validate SITE completely (content, links, templates) without writing anything."""
+    from .publish import MemorySink
+
+    options = BuildOptions(root=site, at=at, drafts=drafts, strict=strict, write_lock=False)
+    result = build(options, sink=MemorySink())
+    if as_json:
+        click.echo(json.dumps(_report(result), indent=1, sort_keys=True))
+    _print_diagnostics(result.diagnostics.warnings)
+    click.echo(
+        f"ok: {len(result.site.visible())} items, "
+        f"{len(result.diagnostics.warnings)} warning(s), no errors",
+        err=True,
+    )
+
+
+@cli.command("list")
+@SITE
+@click.option("--at", "at", metavar="WHEN", help="Visibility as of this instant.")
+@click.option("--drafts", is_flag=True, help="Include drafts.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@guarded
+def list_command(site: Path, at: str | None, drafts: bool, as_json: bool) -> None:
+    """List every item, its visibility and its URL in each channel."""
+    from .publish import MemorySink
+
+    options = BuildOptions(root=site, at=at, drafts=drafts, write_lock=False)
+    result = build(options, sink=MemorySink())
+    rows = []
+    for item in result.site.items:
+        urls = {
+            c.name: result.plan.item_routes.get((c.name, item.id, item.lang))
+            for c in result.channels
+        }
+        rows.append(
+            {
+                "source": item.rel,
+                "id": item.id,
+                "lang": item.lang,
+                "type": item.type,
+                "visibility": "visible" if item.visible else item.hidden_reason,
+                "urls": {name: r.url for name, r in urls.items() if r},
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=1, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(f"{row['source']}  [{row['type']}, {row['lang']}, {row['visibility']}]")
+        for name, url in row["urls"].items():
+            click.echo(f"    {name:<8} {url}")
+
+
+@cli.command("new")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@guarded
+def new_command(directory: Path) -> None:
+    """Create a new site in DIRECTORY, ready to build."""
+    from .scaffold import scaffold
+
+    scaffold(directory)
+    click.echo(f"created a new site in {directory}; next: cd {directory} && omnipub build")
+
+
+def main() -> None:
+    try:
+        import omnipub.serve  # noqa: F401  (registers `omnipub serve` where available)
+    except ImportError:
+        pass
+    cli(prog_name="omnipub")
+
+
+__all__ = ["cli", "main", "Diagnostics"]

@@ -1,0 +1,368 @@
+"""The RenderContext a channel renders with: URLs, Markdown, images, templates, diagnostics.
+
+One context per channel per build. It records what each render used (templates, items
+whose URLs or content it read) so that incremental rebuilds know what depends on what.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import jinja2
+
+from . import blocks, markdown
+from .channel import Artifact, Channel, Route
+from .diagnostics import Diagnostics, Location
+from .images import ImageInfo, Rendition, plan_renditions
+from .items import Item, ItemView
+from .links import image_source, source_link
+from .paths import UnsafePath
+from .templates import render_template
+
+if TYPE_CHECKING:
+    from .model import Site
+    from .resolve import Plan
+
+
+@dataclass
+class Usage:
+    templates: set[str] = field(default_factory=set)
+    items: set[tuple[str, str]] = field(default_factory=set)
+
+
+class RenderContext:
+    def __init__(
+        self,
+        site: Site,
+        channel: Channel,
+        plan: Plan,
+        env: jinja2.Environment,
+        images: dict[str, ImageInfo],
+        diagnostics: Diagnostics,
+        state: dict[str, Any] | None = None,
+    ) -> None:
+        self.site = site
+        self.channel = channel
+        self.name = channel.name
+        self.config = channel.config
+        self.plan = plan
+        self.env = env
+        self.images = images
+        self.diagnostics = diagnostics
+        self.now = site.now
+        #: this channel's state from the previous build (read-only; see `new_state`)
+        self.state: dict[str, Any] = dict(state or {})
+        self.new_state: dict[str, Any] | None = None
+        self._assets: dict[str, Artifact] = {}
+        self._local = threading.local()
+        self._memo: dict[Any, Any] = {}
+        self._memo_lock = threading.RLock()
+
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """Compute a per-build index once (tag indexes, listings) and share it."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            with self._memo_lock:
+                if key not in self._memo:
+                    self._memo[key] = compute()
+            return self._memo[key]
+
+    # --- dependency recording ---------------------------------------------------------------
+
+    @property
+    def usage(self) -> Usage:
+        if not hasattr(self._local, "usage"):
+            self._local.usage = Usage()
+        return self._local.usage
+
+    def begin(self) -> None:
+        self._local.usage = Usage()
+
+    def uses(self, item: Item | ItemView) -> None:
+        base = item.item if isinstance(item, ItemView) else item
+        self.usage.items.add(base.key)
+
+    # --- items and URLs ---------------------------------------------------------------------
+
+    def view(self, item: Item) -> ItemView:
+        return item.view(self.name)
+
+    def items(self, lang: str | None = None) -> list[ItemView]:
+        """The visible items of this channel, newest first (a shared list: do not modify)."""
+        return self.memo(
+            ("items", lang),
+            lambda: [
+                i.view(self.name) for i in self.plan.selected[self.name] if lang in (None, i.lang)
+            ],
+        )
+
+    def item(self, item_id: str, lang: str) -> ItemView | None:
+        found = self.site.by_key.get((item_id, lang))
+        return found.view(self.name) if found else None
+
+    def routes(self, output: str | None = None, lang: str | None = None) -> list[Route]:
+        """This channel's routes, by output name and language (a shared list)."""
+        return self.memo(
+            ("routes", output, lang),
+            lambda: [
+                r
+                for r in self.plan.routes_by_channel.get(self.name, [])
+                if (output is None or r.output == output) and (lang is None or r.lang == lang)
+            ],
+        )
+
+    def url_for(
+        self,
+        item: Item | ItemView | tuple[str, str],
+        channel: str | None = None,
+        lang: str | None = None,
+        absolute: bool = True,
+    ) -> str | None:
+        """An item's URL in a channel (this one by default); None where it has no page."""
+        if isinstance(item, ItemView):
+            key = item.item.key
+        elif isinstance(item, Item):
+            key = item.key
+        else:
+            key = item
+        if lang is not None:
+            key = (key[0], lang)
+        self.usage.items.add(key)
+        route = self.plan.item_routes.get((channel or self.name, key[0], key[1]))
+        if route is None:
+            return None
+        if absolute or (channel and channel != self.name):
+            return route.url
+        return self.path_of(route.url)
+
+    def path_of(self, url: str) -> str:
+        """The site-relative form of an absolute URL of this channel (for in-page links)."""
+        return urlsplit(url).path or "/"
+
+    def url_for_path(self, url_path: str, absolute: bool = False) -> str:
+        """A URL for a path inside this channel's root, such as `/feed.xml`."""
+        base = self.config.base_url
+        full = base + url_path.lstrip("/")
+        return full if absolute else self.path_of(full)
+
+    # --- Markdown ---------------------------------------------------------------------------
+
+    def _link_resolver(self, view: ItemView | None, rel: str) -> markdown.LinkResolver:
+        lang = view.lang if view else self.site.config.default_language
+
+        def resolve(href: str, _line: int | None) -> str:
+            link = source_link(rel, href)
+            if link is not None:
+                target = self.site.by_rel.get(link.target_rel)
+                if target is None or not target.visible:
+                    return "#"
+                anchor = f"#{link.anchor}" if link.anchor else ""
+                for want_lang in (lang, target.lang):
+                    for channel in (self.name, "web"):
+                        url = self.url_for((target.id, want_lang), channel, absolute=False)
+                        if url:
+                            return url + anchor
+                return "#"
+            parts = urlsplit(href)
+            if parts.path.startswith("/") and not parts.netloc:
+                key = self.plan.web_paths.get(parts.path)
+                if key:
+                    url = self.url_for(key, absolute=False) or self.url_for(key, "web")
+                    if url:
+                        return url + (f"#{parts.fragment}" if parts.fragment else "")
+            return href
+
+        return resolve
+
+    def _image_resolver(
+        self, rel: str, widths: tuple[int, ...], sizes: str
+    ) -> markdown.ImageResolver:
+        def resolve(src: str, alt: str, _line: int | None) -> dict[str, Any]:
+            found = self.image_for(rel, src, widths, sizes)
+            return found or {"src": src}
+
+        return resolve
+
+    def body_tokens(self, view: ItemView) -> Sequence[Any]:
+        return view.tokens
+
+    def html(
+        self,
+        view: ItemView,
+        *,
+        sanitized: bool = False,
+        widths: tuple[int, ...] = (480, 800, 1200),
+        sizes: str = "(max-width: 800px) 100vw, 800px",
+    ) -> str:
+        """The item's body as HTML for this channel, links and images resolved."""
+        options = markdown.RenderOptions(
+            resolve_link=self._link_resolver(view, view.rel),
+            resolve_image=self._image_resolver(view.rel, widths, sizes),
+            allow_html=self.site.config.markdown.allow_html and not sanitized,
+            allowed_schemes=self.site.config.markdown.allowed_schemes,
+        )
+        out = markdown.render_html(view.tokens, options)
+        return markdown.sanitize(out, options.allowed_schemes) if sanitized else out
+
+    def html_of_document(self, rel: str, tokens: Sequence[Any], lang: str) -> str:
+        """HTML for a section or home page body (no item view)."""
+        view = None
+        options = markdown.RenderOptions(
+            resolve_link=self._link_resolver(view, rel),
+            resolve_image=self._image_resolver(rel, (480, 800, 1200), "100vw"),
+            allow_html=self.site.config.markdown.allow_html,
+            allowed_schemes=self.site.config.markdown.allowed_schemes,
+        )
+        return markdown.render_html(tokens, options)
+
+    def text(self, view: ItemView) -> str:
+        return markdown.render_text(view.tokens)
+
+    def blocks(self, view: ItemView, widths: tuple[int, ...] = (480, 800, 1200)) -> list[dict]:
+        """The body as a block list a native app draws without a web view."""
+        return blocks.to_blocks(
+            view.tokens,
+            resolve_link=self._link_resolver(view, view.rel),
+            link_target=self._link_target(view),
+            resolve_image=self._image_resolver(view.rel, widths, "100vw"),
+            allowed_schemes=self.site.config.markdown.allowed_schemes,
+        )
+
+    def _link_target(self, view: ItemView) -> Any:
+        def target(href: str) -> str | None:
+            link = source_link(view.rel, href)
+            if link is not None:
+                found = self.site.by_rel.get(link.target_rel)
+                return found.id if found and found.visible else None
+            key = self.plan.web_paths.get(urlsplit(href).path) if href.startswith("/") else None
+            return key[0] if key else None
+
+        return target
+
+    # --- images -----------------------------------------------------------------------------
+
+    def image_for(
+        self,
+        rel: str,
+        src: str,
+        widths: tuple[int, ...] = (480, 800, 1200),
+        sizes: str = "100vw",
+        aspect: tuple[int, int] | None = None,
+    ) -> dict[str, Any] | None:
+        """Plan renditions of an image referenced from `rel`; returns src/srcset/size info."""
+        try:
+            target = image_source(rel, src)
+        except UnsafePath:
+            return None
+        info = self.images.get(target)
+        if info is None:
+            return None
+        renditions = plan_renditions(info, widths, aspect=aspect)
+        for rendition in renditions:
+            self._add_rendition(rendition)
+        largest = renditions[-1]
+        return {
+            "src": self.url_for_path(largest.path),
+            "srcset": ", ".join(f"{self.url_for_path(r.path)} {r.width}w" for r in renditions),
+            "sizes": sizes,
+            "width": largest.width,
+            "height": largest.height,
+            "renditions": [
+                {
+                    "url": self.url_for_path(r.path, absolute=True),
+                    "width": r.width,
+                    "height": r.height,
+                    "media_type": r.media_type,
+                }
+                for r in renditions
+            ],
+        }
+
+    def item_image(
+        self,
+        view: ItemView,
+        widths: tuple[int, ...] = (480, 800, 1200),
+        sizes: str = "100vw",
+        aspect: tuple[int, int] | None = None,
+    ) -> dict[str, Any] | None:
+        image = view.fields.get("image")
+        if not image:
+            return None
+        found = self.image_for(view.rel, str(image), widths, sizes, aspect)
+        if found is not None:
+            found["alt"] = view.fields.get("image_alt") or ""
+        return found
+
+    def _add_rendition(self, rendition: Rendition) -> None:
+        if rendition.path not in self._assets:
+            self._assets[rendition.path] = Artifact(
+                rendition.path,
+                rendition.media_type,
+                source=rendition.source,
+                transform=rendition.transform,
+                sources=(rendition.source,),
+            )
+
+    def assets(self) -> list[Artifact]:
+        """Image renditions requested by any render of this channel, in path order."""
+        return [self._assets[p] for p in sorted(self._assets)]
+
+    def static_files(self, folder: str = "static") -> Iterable[Artifact]:
+        """Copy artifacts for the site's static files (for channels that serve them)."""
+        prefix = folder.rstrip("/") + "/"
+        for rel in self.plan.static_files:
+            if rel.startswith(prefix):
+                yield Artifact(rel[len(prefix) :], _media_type(rel), source=rel, sources=(rel,))
+
+    # --- templates and diagnostics -----------------------------------------------------------
+
+    def template(self, names: Sequence[str], rendering: str, **values: Any) -> str:
+        values.setdefault("ctx", self)
+        return render_template(
+            self.env, tuple(names), values, rendering, self.usage.templates.add
+        )
+
+    def warn(self, code: str, message: str, view: ItemView | None, field_name: str | None = None,
+             hint: str | None = None) -> None:
+        where = None
+        if view is not None:
+            where = Location(view.rel, view.line_of(field_name) if field_name else None)
+        self.diagnostics.warning(code, message, where, hint)
+
+    def error(self, code: str, message: str, view: ItemView | None, field_name: str | None = None,
+              hint: str | None = None) -> None:
+        where = None
+        if view is not None:
+            where = Location(view.rel, view.line_of(field_name) if field_name else None)
+        self.diagnostics.error(code, message, where, hint)
+
+
+_TYPES = {
+    ".html": "text/html",
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".json": "application/json",
+    ".xml": "application/xml",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain",
+    ".woff2": "font/woff2",
+    ".pdf": "application/pdf",
+}
+
+
+def _media_type(path: str) -> str:
+    dot = path.rfind(".")
+    return _TYPES.get(path[dot:].lower(), "application/octet-stream") if dot >= 0 else (
+        "application/octet-stream"
+    )

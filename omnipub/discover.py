@@ -1,0 +1,108 @@
+"""Discover: walk a site into `SourceFile` records, in a stable order.
+
+The walk never follows a link out of the site, survives link loops, and skips the files
+editors and version control leave behind, so an editor's swap file never becomes a page.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import SiteConfig
+from .diagnostics import Diagnostics, Location
+
+KINDS = {"content": "content", "static": "static", "templates": "template", "data": "data"}
+
+_IGNORED_NAMES = ("4913", ".DS_Store", "Thumbs.db", "__pycache__", "node_modules")
+_IGNORED_PATTERNS = ("*~", "*.swp", "*.swx", "*.swo", ".#*", "#*#", "*.tmp", "*.bak", ".*")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    rel: str
+    kind: str
+    size: int
+    mtime_ns: int
+
+
+def is_ignored(name: str) -> bool:
+    """True for editor droppings, VCS folders and hidden files."""
+    return name in _IGNORED_NAMES or any(fnmatch.fnmatchcase(name, p) for p in _IGNORED_PATTERNS)
+
+
+def _walk(top: Path, root: Path, diagnostics: Diagnostics) -> list[Path]:
+    found: list[Path] = []
+    seen_dirs: set[str] = set()
+    real_root = os.path.realpath(root)
+
+    def visit(folder: Path) -> None:
+        real = os.path.realpath(folder)
+        if real in seen_dirs:
+            diagnostics.error(
+                "discover.symlink-loop",
+                "folder is reached twice through symbolic links (a link loop)",
+                Location(folder.relative_to(root).as_posix()),
+                "remove the link that points back into its own parent",
+            )
+            return
+        seen_dirs.add(real)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            diagnostics.error(
+                "discover.unreadable",
+                f"cannot read folder: {exc.strerror}",
+                Location(folder.relative_to(root).as_posix()),
+            )
+            return
+        for entry in entries:
+            if is_ignored(entry.name):
+                continue
+            path = Path(entry.path)
+            rel = path.relative_to(root).as_posix()
+            if entry.is_symlink():
+                target = os.path.realpath(path)
+                if not os.path.exists(target):
+                    diagnostics.error(
+                        "discover.symlink-broken",
+                        "symbolic link points to nothing (or loops)",
+                        Location(rel),
+                        "remove the link or restore its target",
+                    )
+                    continue
+                if os.path.commonpath([real_root, target]) != real_root:
+                    diagnostics.error(
+                        "discover.symlink-outside",
+                        "symbolic link points outside the site folder",
+                        Location(rel),
+                        "copy the file into the site instead of linking to it",
+                    )
+                    continue
+            if entry.is_dir():
+                visit(path)
+            elif entry.is_file():
+                found.append(path)
+
+    if top.is_dir():
+        visit(top)
+    return found
+
+
+def discover(config: SiteConfig, diagnostics: Diagnostics) -> list[SourceFile]:
+    """Every file of the site that a build reads, with a stamp for incremental rebuilds."""
+    root = config.root
+    files: list[SourceFile] = []
+    for folder, kind in KINDS.items():
+        for path in _walk(root / folder, root, diagnostics):
+            stat = path.stat()
+            rel = path.relative_to(root).as_posix()
+            if kind == "content" and not rel.endswith(".md"):
+                kind_here = "asset"
+            else:
+                kind_here = kind
+            files.append(SourceFile(path, rel, kind_here, stat.st_size, stat.st_mtime_ns))
+    return files

@@ -1,0 +1,147 @@
+"""Load and parse: one source file into one immutable `Document`, cached by content hash.
+
+This is the only place a Markdown source is decoded and parsed; every channel renders the
+same token stream. A problem with the file itself (encoding, size, binary content, front
+matter syntax) becomes a located diagnostic and the file is left out of the site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from markdown_it.token import Token
+
+from . import frontmatter, markdown
+from .diagnostics import Diagnostic, Location, Severity
+from .discover import SourceFile
+
+
+@dataclass(frozen=True)
+class Document:
+    rel: str
+    content_hash: str
+    data: dict[str, Any]
+    lines: dict[str, int]
+    format: str
+    body: str
+    body_line: int
+    tokens: list[Token]
+    headings: list[markdown.Heading]
+    links: list[markdown.LinkRef]
+    #: parsed per-channel body overrides (`channels: {signage: {body: ...}}`)
+    channel_tokens: dict[str, list[Token]] = field(default_factory=dict)
+
+    def line_of(self, key: str) -> int | None:
+        return self.lines.get(key)
+
+
+class LoadError(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+def _fail(
+    rel: str,
+    code: str,
+    message: str,
+    line: int | None = None,
+    column: int | None = None,
+    hint: str | None = None,
+    source_line: str | None = None,
+) -> LoadError:
+    return LoadError(
+        Diagnostic(
+            Severity.ERROR, code, message, Location(rel, line, column), hint, source_line
+        )
+    )
+
+
+def decode(raw: bytes, rel: str) -> str:
+    """UTF-8 only, BOM tolerated; a located error points at the first bad byte."""
+    if b"\x00" in raw[:8192]:
+        raise _fail(
+            rel,
+            "load.binary",
+            "file is binary, not Markdown text",
+            hint="move images and other files out of content/, or rename the file",
+        )
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise _fail(
+            rel,
+            "load.encoding",
+            f"invalid UTF-8 (byte 0x{raw[exc.start]:02x})",
+            line,
+            column,
+            "save the file as UTF-8 in your editor",
+        ) from None
+
+
+def parse_document(source: SourceFile, raw: bytes, max_bytes: int) -> Document:
+    rel = source.rel
+    if len(raw) > max_bytes:
+        raise _fail(
+            rel,
+            "load.too-large",
+            f"file is {len(raw) / 1048576:.1f} MB, over the {max_bytes / 1048576:.0f} MB limit",
+            hint="split it into several items, or raise site.max_file_mb in omnipub.toml",
+        )
+    text = decode(raw, rel).replace("\r\n", "\n")
+    if not text.strip():
+        raise _fail(
+            rel,
+            "load.empty",
+            "file is empty",
+            1,
+            hint="give it front matter with at least a title, or delete it",
+        )
+    try:
+        matter, body = frontmatter.read(text)
+    except frontmatter.FrontMatterError as exc:
+        lines = text.split("\n")
+        shown = lines[exc.line - 1] if exc.line and 0 < exc.line <= len(lines) else None
+        raise _fail(
+            rel, "front-matter.syntax", str(exc), exc.line, exc.column, exc.hint, shown
+        ) from None
+    tokens = markdown.parse(body, matter.body_line)
+    channel_tokens: dict[str, list[Token]] = {}
+    channels = matter.data.get("channels")
+    if isinstance(channels, dict):
+        for name, override in channels.items():
+            if isinstance(override, dict) and isinstance(override.get("body"), str):
+                line = matter.lines.get(f"channels.{name}.body", matter.body_line)
+                channel_tokens[str(name)] = markdown.parse(str(override["body"]), line)
+    return Document(
+        rel=rel,
+        content_hash=hashlib.sha256(raw).hexdigest(),
+        data=matter.data,
+        lines=matter.lines,
+        format=matter.format,
+        body=body,
+        body_line=matter.body_line,
+        tokens=tokens,
+        headings=markdown.headings_of(tokens),
+        links=markdown.links_of(tokens),
+        channel_tokens=channel_tokens,
+    )
+
+
+_LANG_SUFFIX = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]+)?)$")
+
+
+def split_language(stem: str, languages: set[str]) -> tuple[str, str | None]:
+    """`winter-coat.nb` -> (`winter-coat`, `nb`) when nb is a configured language."""
+    match = _LANG_SUFFIX.match(stem)
+    if match and match.group("lang") in languages:
+        return match.group("stem"), match.group("lang")
+    return stem, None

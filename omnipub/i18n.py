@@ -1,0 +1,78 @@
+"""Localised presentation: dates, numbers and prices through Babel; template words from
+per-language catalogues that ship with omnipub and that a site can override.
+
+Catalogues are TOML files `<lang>.toml` of `"English text" = "translation"` pairs, read from
+the core (`omnipub/catalogues/`), then a channel's `i18n/`, then the site's `i18n/`, later ones
+winning. A missing phrase falls back to the English text, never to an empty string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Iterable
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_currency, format_decimal
+
+CORE_CATALOGUES = Path(__file__).parent / "catalogues"
+
+
+@lru_cache(maxsize=64)
+def locale_for(code: str) -> Locale:
+    try:
+        return Locale.parse(code.replace("-", "_"))
+    except (ValueError, LookupError):
+        return Locale.parse("en")
+
+
+def price(amount: Decimal | float | int, currency: str, locale: str) -> str:
+    """`kr 1 299,00` for nb_NO, `1 299,00 €` for fr_FR, `£1,299.00` for en_GB."""
+    return format_currency(Decimal(str(amount)), currency, locale=locale_for(locale))
+
+
+def number(value: Decimal | float | int, locale: str) -> str:
+    return format_decimal(value, locale=locale_for(locale))
+
+
+def date(value: dt.datetime | dt.date, locale: str, form: str = "long") -> str:
+    if isinstance(value, dt.datetime):
+        return format_date(value.date(), form, locale=locale_for(locale))
+    return format_date(value, form, locale=locale_for(locale))
+
+
+def datetime(value: dt.datetime, locale: str, form: str = "medium") -> str:
+    return format_datetime(value, form, tzinfo=value.tzinfo, locale=locale_for(locale))
+
+
+def time(value: dt.datetime, locale: str, form: str = "short") -> str:
+    return format_time(value, form, tzinfo=value.tzinfo, locale=locale_for(locale))
+
+
+class Catalogue:
+    """Template words per language, with English text as the key and the fallback."""
+
+    def __init__(self, folders: Iterable[Path]) -> None:
+        self.folders = [f for f in folders if f.is_dir()]
+        self._cache: dict[str, dict[str, str]] = {}
+
+    def phrases(self, lang: str) -> dict[str, str]:
+        if lang not in self._cache:
+            merged: dict[str, str] = {}
+            base = lang.split("-")[0]
+            for folder in self.folders:
+                for code in dict.fromkeys((base, lang)):
+                    path = folder / f"{code}.toml"
+                    if path.is_file():
+                        with path.open("rb") as handle:
+                            merged.update({str(k): str(v) for k, v in tomllib.load(handle).items()})
+            self._cache[lang] = merged
+        return self._cache[lang]
+
+    def translate(self, text: str, lang: str, **values: object) -> str:
+        phrase = self.phrases(lang).get(text, text)
+        return phrase.format(**values) if values else phrase

@@ -1,0 +1,144 @@
+"""Images: know each source image's size up front, plan renditions, encode them once.
+
+Renderers only plan renditions (paths and sizes are pure functions of the source image's
+hash and size); the publisher encodes them, through a cache keyed by source hash and
+rendition, so an unchanged image is never re-encoded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import posixpath
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from .discover import SourceFile
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
+RENDITION_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    rel: str
+    width: int
+    height: int
+    digest: str
+    format: str
+
+
+@dataclass(frozen=True)
+class Rendition:
+    path: str
+    width: int
+    height: int
+    media_type: str
+    source: str
+    crop: tuple[int, int] | None = None
+
+    @property
+    def transform(self) -> tuple[object, ...]:
+        fmt = "jpeg" if self.media_type == "image/jpeg" else self.media_type.split("/")[1]
+        return ("rendition", self.width, self.height, fmt, 78, self.crop is not None)
+
+
+def index_images(sources: list[SourceFile], state_dir: Path | None) -> dict[str, ImageInfo]:
+    """Read the size of every image under content/ and static/, cached by stamp."""
+    cache_path = state_dir / "cache" / "images.json" if state_dir else None
+    cached: dict[str, list] = {}
+    if cache_path and cache_path.is_file():
+        try:
+            cached = json.loads(cache_path.read_text())
+        except ValueError:
+            cached = {}
+    index: dict[str, ImageInfo] = {}
+    fresh: dict[str, list] = {}
+    for source in sources:
+        if Path(source.rel).suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        stamp = f"{source.size}:{source.mtime_ns}"
+        entry = cached.get(source.rel)
+        if entry and entry[0] == stamp:
+            _stamp, width, height, digest, fmt = entry
+        else:
+            data = source.path.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            try:
+                with Image.open(io.BytesIO(data)) as img:
+                    img = ImageOps.exif_transpose(img) or img
+                    width, height = img.size
+                    fmt = (img.format or "JPEG").lower() if hasattr(img, "format") else "jpeg"
+            except Exception:
+                continue
+        fresh[source.rel] = [stamp, width, height, digest, fmt]
+        index[source.rel] = ImageInfo(source.rel, width, height, digest, fmt)
+    if cache_path and fresh != cached:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        cache_path.write_text(json.dumps(fresh, sort_keys=True))
+    return index
+
+
+def plan_renditions(
+    info: ImageInfo,
+    widths: tuple[int, ...],
+    folder: str = "media",
+    aspect: tuple[int, int] | None = None,
+) -> list[Rendition]:
+    """Renditions no wider than the source; `aspect` crops (centre) to that ratio."""
+    stem = posixpath.splitext(posixpath.basename(info.rel))[0]
+    ext = ".png" if info.format in ("png", "gif") else ".jpg"
+    media_type = "image/png" if ext == ".png" else "image/jpeg"
+    out: list[Rendition] = []
+    seen: set[int] = set()
+    for wanted in sorted(widths):
+        width = min(wanted, info.width)
+        if width in seen:
+            continue
+        seen.add(width)
+        if aspect:
+            height = round(width * aspect[1] / aspect[0])
+            tag = f"{aspect[0]}x{aspect[1]}"
+        else:
+            height = round(info.height * width / info.width)
+            tag = ""
+        name = f"{stem}-{info.digest[:10]}{'-' + tag if tag else ''}-{width}w{ext}"
+        out.append(Rendition(f"{folder}/{name}", width, height, media_type, info.rel, aspect))
+    return out
+
+
+def encode(source: Path, transform: tuple[object, ...], cache_dir: Path | None) -> bytes:
+    """Produce a rendition's bytes, from the cache when the same one was made before."""
+    _kind, width, height, fmt, quality, crop = transform
+    raw = source.read_bytes()
+    key = hashlib.sha256(
+        f"{RENDITION_VERSION}:{hashlib.sha256(raw).hexdigest()}:{transform}".encode()
+    ).hexdigest()
+    cached = cache_dir / key[:2] / key if cache_dir else None
+    if cached and cached.is_file():
+        return cached.read_bytes()
+    with Image.open(io.BytesIO(raw)) as img:
+        img = ImageOps.exif_transpose(img) or img
+        size = (int(width), int(height))  # type: ignore[call-overload]
+        if crop:
+            img = ImageOps.fit(img, size, Image.Resampling.LANCZOS)
+        else:
+            img = img.resize(size, Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        if fmt == "jpeg":
+            img.convert("RGB").save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
+        else:
+            img.save(buffer, fmt.upper(), optimize=True)
+    data = buffer.getvalue()
+    if cached:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cached.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, cached)
+    return data

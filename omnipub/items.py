@@ -1,0 +1,158 @@
+"""The item model: validated, typed items with their per-channel views.
+
+An `Item` is one language version of one piece of content. Translations share the `id`
+(and therefore every fact); each channel sees an `ItemView`, the item with that channel's
+presentation overrides merged in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from markdown_it.token import Token
+
+from .document import Document
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    enabled: bool
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class Item:
+    id: str
+    lang: str
+    rel: str
+    translation_key: str
+    section: str | None
+    type: str
+    slug: str
+    fields: dict[str, Any]
+    document: Document
+    channels: dict[str, ChannelView]
+    visible: bool = True
+    hidden_reason: str | None = None
+    is_original: bool = True
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.id, self.lang)
+
+    @property
+    def title(self) -> str:
+        return str(self.fields.get("title", ""))
+
+    @property
+    def summary(self) -> str:
+        return str(self.fields.get("summary") or "")
+
+    @property
+    def date(self) -> dt.datetime | None:
+        return self.fields.get("date")
+
+    @property
+    def updated(self) -> dt.datetime | None:
+        return self.fields.get("updated") or self.fields.get("date")
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.fields.get("tags") or [])
+
+    @property
+    def weight(self) -> int:
+        return int(self.fields.get("weight") or 0)
+
+    def line_of(self, name: str) -> int | None:
+        return self.document.line_of(name)
+
+    def in_channel(self, channel: str) -> bool:
+        view = self.channels.get(channel)
+        return bool(view and view.enabled)
+
+    def view(self, channel: str) -> ItemView:
+        return ItemView(self, channel, self.channels.get(channel, ChannelView(False)))
+
+    def sort_key(self) -> tuple[Any, ...]:
+        """Newest first, then weight, then title, then source: a total, stable order."""
+        stamp = self.date.timestamp() if self.date else 0.0
+        return (-stamp, self.weight, self.title.lower(), self.rel)
+
+
+class ItemView:
+    """An item as one channel sees it; templates read fields as attributes."""
+
+    __slots__ = ("item", "channel", "channel_view", "_fields")
+
+    def __init__(self, item: Item, channel: str, channel_view: ChannelView) -> None:
+        self.item = item
+        self.channel = channel
+        self.channel_view = channel_view
+        overrides = {k: v for k, v in channel_view.overrides.items() if k != "body"}
+        self._fields = {**item.fields, **overrides}
+
+    @property
+    def fields(self) -> Mapping[str, Any]:
+        return self._fields
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        return self.channel_view.options
+
+    @property
+    def tokens(self) -> Sequence[Token]:
+        return self.item.document.channel_tokens.get(self.channel, self.item.document.tokens)
+
+    @property
+    def id(self) -> str:
+        return self.item.id
+
+    @property
+    def lang(self) -> str:
+        return self.item.lang
+
+    @property
+    def type(self) -> str:
+        return self.item.type
+
+    @property
+    def section(self) -> str | None:
+        return self.item.section
+
+    @property
+    def rel(self) -> str:
+        return self.item.rel
+
+    @property
+    def title(self) -> str:
+        return str(self._fields.get("title", ""))
+
+    @property
+    def summary(self) -> str:
+        return str(self._fields.get("summary") or "")
+
+    @property
+    def tags(self) -> list[str]:
+        return self.item.tags
+
+    @property
+    def date(self) -> dt.datetime | None:
+        return self.item.date
+
+    @property
+    def updated(self) -> dt.datetime | None:
+        return self.item.updated
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._fields.get(name)
+
+    def line_of(self, name: str) -> int | None:
+        line = self.item.document.line_of(f"channels.{self.channel}.{name}")
+        return line or self.item.line_of(name)

@@ -1,0 +1,160 @@
+"""Links between sources: resolve them once, report broken ones at their line.
+
+Authors link to source files (`../products/coat.md#sizes`); each channel turns such a link
+into its own URL at render time. Images resolve relative to the Markdown file, or to
+`static/` for root-relative paths, and may never point outside the site.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from .diagnostics import Diagnostics, Location
+from .document import Document
+from .images import ImageInfo
+from .markdown import is_allowed_url, is_internal
+from .model import Site
+from .paths import UnsafePath
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    target_rel: str
+    anchor: str
+
+
+def source_link(from_rel: str, href: str) -> SourceLink | None:
+    """A link to another Markdown source, or None for a site path or external URL."""
+    if not is_internal(href):
+        return None
+    parts = urlsplit(href)
+    path = unquote(parts.path)
+    if not path.endswith(".md"):
+        return None
+    if path.startswith("/"):
+        target = posixpath.normpath("content" + path)
+    else:
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(from_rel), path))
+    return SourceLink(target, parts.fragment)
+
+
+def image_source(from_rel: str, src: str) -> str:
+    """Site-relative path of an image referenced from a source; refuses escapes."""
+    decoded = unquote(urlsplit(src).path)
+    if not decoded or "\x00" in decoded or "\\" in decoded:
+        raise UnsafePath(f"image path {src!r} is not a valid path")
+    if decoded.startswith("/"):
+        target = posixpath.normpath("static" + decoded)
+    else:
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(from_rel), decoded))
+    if target.startswith("../") or target == ".." or not target.startswith(("content/", "static/")):
+        raise UnsafePath(f"image path {src!r} leaves the site's content and static folders")
+    return target
+
+
+def _documents(site: Site) -> Iterable[Document]:
+    yield from (item.document for item in site.items)
+    yield from (page.document for page in site.sections.values() if page.document)
+    yield from (page.document for page in site.home.values() if page.document)
+
+
+def check_links(site: Site, images: dict[str, ImageInfo], diagnostics: Diagnostics) -> None:
+    """Every link and image in visible content must resolve to something published."""
+    hidden_rels = {item.rel for item in site.items if not item.visible}
+    schemes = site.config.markdown.allowed_schemes
+    for doc in _documents(site):
+        if doc.rel in hidden_rels:
+            continue
+        for ref in doc.links:
+            where = Location(doc.rel, ref.line)
+            if not is_allowed_url(ref.target, schemes, image=ref.image):
+                diagnostics.error(
+                    "link.scheme",
+                    f"URL scheme of {ref.target[:60]!r} is not allowed",
+                    where,
+                    f"allowed schemes: {', '.join(schemes)} (set markdown.allowed_schemes)",
+                )
+                continue
+            if ref.image:
+                if is_internal(ref.target):
+                    _check_image(doc.rel, ref.target, images, diagnostics, where)
+                continue
+            link = source_link(doc.rel, ref.target)
+            if link is None:
+                continue
+            target = site.by_rel.get(link.target_rel)
+            if target is None:
+                diagnostics.error(
+                    "link.broken",
+                    f"link to {ref.target!r}: no such item ({link.target_rel})",
+                    where,
+                    "check the path; links to items are relative to this file",
+                )
+            elif not target.visible:
+                diagnostics.error(
+                    "link.hidden",
+                    f"link to {ref.target!r}, which is {target.hidden_reason} and not published",
+                    where,
+                    "remove the link, or publish the target",
+                )
+            elif link.anchor and link.anchor not in {h.anchor for h in target.document.headings}:
+                diagnostics.warning(
+                    "link.anchor",
+                    f"link to {ref.target!r}: {target.rel} has no heading '#{link.anchor}'",
+                    where,
+                    "anchors are the heading text in lower case with '-' for spaces",
+                )
+    for item in site.items:
+        if not item.visible:
+            continue
+        specs = site.config.types.fields_for(item.type)
+        for name, spec in specs.items():
+            if spec.kind != "links":
+                continue
+            for target in item.fields.get(name) or []:
+                link = source_link(item.rel, target)
+                found = site.by_rel.get(link.target_rel) if link else None
+                where = Location(item.rel, item.line_of(name))
+                if found is None:
+                    diagnostics.error(
+                        "link.broken",
+                        f"{name!r} names {target!r}, which is no item",
+                        where,
+                        "write a path to an item's Markdown file, relative to this file",
+                    )
+                elif not found.visible:
+                    diagnostics.error(
+                        "link.hidden",
+                        f"{name!r} names {target!r}, which is {found.hidden_reason}",
+                        where,
+                        "remove it, or publish the target",
+                    )
+        image = item.fields.get("image")
+        if image:
+            _check_image(
+                item.rel,
+                str(image),
+                images,
+                diagnostics,
+                Location(item.rel, item.line_of("image")),
+            )
+
+
+def _check_image(
+    rel: str, src: str, images: dict[str, ImageInfo], diagnostics: Diagnostics, where: Location
+) -> None:
+    try:
+        target = image_source(rel, src)
+    except UnsafePath as exc:
+        diagnostics.error("image.unsafe", str(exc), where, "keep images inside content/ or static/")
+        return
+    if target not in images:
+        diagnostics.error(
+            "image.missing",
+            f"image {src!r} not found ({target})",
+            where,
+            "paths are relative to the Markdown file; /path means static/path",
+        )

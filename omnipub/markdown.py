@@ -1,0 +1,293 @@
+"""Markdown: parse once into markdown-it tokens, render per channel.
+
+Every channel renders the same token stream: HTML (optionally with raw HTML allowed),
+sanitized HTML, plain text, and the block list of `blocks.py`. Links and images are
+resolved at render time through callbacks, because the same source link leads to a
+different URL in each channel.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+#: Bump when parsing changes, so cached token streams are rebuilt.
+PARSER_VERSION = "1"
+
+LinkResolver = Callable[[str, int | None], str]
+ImageResolver = Callable[[str, str, int | None], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    anchor: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class LinkRef:
+    target: str
+    line: int | None
+    image: bool = False
+
+
+@dataclass
+class RenderOptions:
+    """What a channel wants from the HTML renderer."""
+
+    resolve_link: LinkResolver | None = None
+    resolve_image: ImageResolver | None = None
+    allow_html: bool = False
+    allowed_schemes: tuple[str, ...] = ("http", "https", "mailto", "tel")
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    md.use(footnote_plugin)
+    md.use(tasklists_plugin)
+    md.use(anchors_plugin, min_level=1, max_level=6)
+    # Every URL is kept in the token stream; the model reports disallowed schemes as errors
+    # at their line, and the renderers drop them, instead of markdown-it silently unlinking.
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    _install_render_rules(md)
+    return md
+
+
+def parse(body: str, line_offset: int) -> list[Token]:
+    """Parse a body; token line maps are shifted to file lines."""
+    tokens = parser().parse(body, {})
+    shift = line_offset - 1
+    if shift:
+        for token in tokens:
+            if token.map:
+                token.map = [token.map[0] + shift, token.map[1] + shift]
+    return tokens
+
+
+def _walk(tokens: Sequence[Token]) -> list[tuple[Token, int | None]]:
+    out: list[tuple[Token, int | None]] = []
+    line: int | None = None
+    for token in tokens:
+        if token.map:
+            line = token.map[0] + 1
+        out.append((token, line))
+        for child in token.children or ():
+            out.append((child, line))
+    return out
+
+
+def headings_of(tokens: Sequence[Token]) -> list[Heading]:
+    found = []
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open":
+            inline = tokens[index + 1]
+            found.append(
+                Heading(
+                    int(token.tag[1]),
+                    inline.content,
+                    str(token.attrGet("id") or ""),
+                    token.map[0] + 1 if token.map else None,
+                )
+            )
+    return found
+
+
+def links_of(tokens: Sequence[Token]) -> list[LinkRef]:
+    refs = []
+    for token, line in _walk(tokens):
+        if token.type == "link_open":
+            refs.append(LinkRef(str(token.attrGet("href") or ""), line))
+        elif token.type == "image":
+            refs.append(LinkRef(str(token.attrGet("src") or ""), line, image=True))
+    return refs
+
+
+def scheme_of(url: str) -> str:
+    try:
+        return urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return ""
+
+
+def is_allowed_url(url: str, allowed: Sequence[str], image: bool = False) -> bool:
+    scheme = scheme_of(url)
+    if not scheme:
+        return True
+    if image and scheme == "data":
+        return url.strip().lower().startswith(
+            ("data:image/png", "data:image/jpeg", "data:image/gif", "data:image/webp")
+        )
+    return scheme in allowed
+
+
+def is_internal(url: str) -> bool:
+    """A link without a scheme or host: a source path or a site path."""
+    parts = urlsplit(url)
+    return not parts.scheme and not parts.netloc
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+
+def _highlight(code: str, lang: str, _attrs: str) -> str:
+    if not lang:
+        return ""
+    try:
+        lexer = get_lexer_by_name(lang)
+    except ClassNotFound:
+        return ""
+    return highlight(code, lexer, HtmlFormatter(nowrap=True, classclass="hl"))
+
+
+def highlight_css() -> str:
+    return HtmlFormatter(style="friendly").get_style_defs(".highlight")
+
+
+def _install_render_rules(md: MarkdownIt) -> None:
+    def link_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
+        token = tokens[idx]
+        opts: RenderOptions | None = env.get("omnipub")
+        href = str(token.attrGet("href") or "")
+        if opts is not None:
+            if not is_allowed_url(href, opts.allowed_schemes):
+                href = "#"
+            elif opts.resolve_link and is_internal(href):
+                href = opts.resolve_link(href, token.map[0] + 1 if token.map else None)
+        attrs = {k: v for k, v in (token.attrs or {}).items() if k != "href"}
+        extra = "".join(f' {k}="{html.escape(str(v))}"' for k, v in attrs.items())
+        rel = "" if is_internal(href) else ' rel="noopener"'
+        return f'<a href="{html.escape(href)}"{extra}{rel}>'
+
+    def image(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
+        token = tokens[idx]
+        opts: RenderOptions | None = env.get("omnipub")
+        src = str(token.attrGet("src") or "")
+        alt = self.renderInlineAsText(token.children or [], options, env)
+        title = token.attrGet("title")
+        info: dict[str, Any] = {"src": src}
+        if opts is not None:
+            if not is_allowed_url(src, opts.allowed_schemes, image=True):
+                info = {"src": ""}
+            elif opts.resolve_image and is_internal(src):
+                info = opts.resolve_image(src, alt, None)
+        parts = [f'<img src="{html.escape(str(info["src"]))}" alt="{html.escape(alt)}"']
+        for key in ("srcset", "sizes", "width", "height"):
+            if info.get(key):
+                parts.append(f' {key}="{html.escape(str(info[key]))}"')
+        parts.append(' loading="lazy" decoding="async"')
+        if title:
+            parts.append(f' title="{html.escape(str(title))}"')
+        return "".join(parts) + ">"
+
+    def raw_html(kind: str) -> Callable[..., str]:
+        def rule(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
+            opts: RenderOptions | None = env.get("omnipub")
+            content = tokens[idx].content
+            if opts is not None and opts.allow_html:
+                return content
+            escaped = html.escape(content)
+            return f"<p>{escaped}</p>\n" if kind == "block" else escaped
+
+        return rule
+
+    def table_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
+        return '<div class="table-scroll" role="region" tabindex="0"><table>\n'
+
+    def table_close(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
+        return "</table></div>\n"
+
+    md.add_render_rule("link_open", link_open)
+    md.add_render_rule("image", image)
+    md.add_render_rule("html_block", raw_html("block"))
+    md.add_render_rule("html_inline", raw_html("inline"))
+    md.add_render_rule("table_open", table_open)
+    md.add_render_rule("table_close", table_close)
+    md.options["highlight"] = _highlight
+
+
+def render_html(tokens: Sequence[Token], options: RenderOptions) -> str:
+    md = parser()
+    return md.renderer.render(list(tokens), md.options, {"omnipub": options})
+
+
+SANITIZE_TAGS = nh3.ALLOWED_TAGS | {"div", "span", "input", "section", "sup", "figure"}
+SANITIZE_ATTRS = {
+    **{k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items()},
+    "*": {"id", "class"},
+    "img": {"src", "alt", "title", "width", "height", "srcset", "sizes", "loading", "decoding"},
+    "input": {"type", "checked", "disabled"},
+    "a": {"href", "title", "hreflang"},
+    "div": {"role", "tabindex"},
+    "td": {"style"},
+    "th": {"style"},
+}
+
+
+def sanitize(markup: str, allowed_schemes: Sequence[str] = ("http", "https", "mailto", "tel")) -> str:
+    """nh3 (ammonia): no script, no event handlers, no javascript: URLs."""
+    return nh3.clean(
+        markup,
+        tags=SANITIZE_TAGS,
+        attributes=SANITIZE_ATTRS,
+        url_schemes=set(allowed_schemes),
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
+# --- plain text -----------------------------------------------------------------------------
+
+_BLOCK_ENDS = {
+    "paragraph_close",
+    "heading_close",
+    "list_item_close",
+    "blockquote_close",
+    "tr_close",
+    "fence",
+    "code_block",
+}
+
+
+def render_text(tokens: Sequence[Token]) -> str:
+    """Readable plain text: paragraphs separated by blank lines, no markup."""
+    chunks: list[str] = []
+    current: list[str] = []
+    for token in tokens:
+        if token.type == "inline":
+            for child in token.children or ():
+                if child.type in ("text", "code_inline"):
+                    current.append(child.content)
+                elif child.type in ("softbreak", "hardbreak"):
+                    current.append(" " if child.type == "softbreak" else "\n")
+                elif child.type == "image":
+                    current.append(child.content)
+        elif token.type in ("fence", "code_block"):
+            current.append(token.content.rstrip("\n"))
+        elif token.type in ("th_close", "td_close"):
+            current.append("\t")
+        if token.type in _BLOCK_ENDS:
+            text = "".join(current).strip()
+            if text:
+                chunks.append(text)
+            current = []
+    return "\n\n".join(chunks)

@@ -1,0 +1,590 @@
+"""Model: documents become a `Site` — items, sections, translations, taxonomies, visibility.
+
+Pure: no file I/O and no channel code. What the model needs to know of channels (which item
+types join a channel by default, which per-channel options it accepts) arrives as data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import SiteConfig
+from .diagnostics import Diagnostics, Location
+from .document import Document, split_language
+from .ids import Lock, assign_ids
+from .items import ChannelView, Item
+from .paths import UnsafePath, check_site_path, check_slug, slugify
+from .schema import PRESENTATION_FIELDS, CoercionError, FieldSpec, coerce
+
+
+@dataclass(frozen=True)
+class ChannelTraits:
+    """What the model must know of a channel, as data."""
+
+    name: str
+    default_types: frozenset[str] | None = None  # None: every type joins
+    option_fields: Mapping[str, FieldSpec] = field(default_factory=dict)
+
+
+@dataclass
+class SectionPage:
+    """A folder's `_index.md`: its title, summary and body per language."""
+
+    name: str
+    lang: str
+    title: str
+    summary: str
+    document: Document | None
+
+
+@dataclass
+class Site:
+    config: SiteConfig
+    now: dt.datetime
+    items: list[Item]
+    sections: dict[tuple[str, str], SectionPage]
+    home: dict[str, SectionPage]
+    data: dict[str, Any]
+    lock: Lock
+    include_drafts: bool = False
+    by_key: dict[tuple[str, str], Item] = field(default_factory=dict)
+    by_rel: dict[str, Item] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.items.sort(key=lambda i: (i.rel, i.lang))
+        self.by_key = {item.key: item for item in self.items}
+        self.by_rel = {item.rel: item for item in self.items}
+
+    @property
+    def languages(self) -> list[str]:
+        """Default language first, then the others in name order."""
+        default = self.config.default_language
+        return [default] + sorted(c for c in self.config.languages if c != default)
+
+    def visible(self, channel: str | None = None, lang: str | None = None) -> list[Item]:
+        found = [
+            i
+            for i in self.items
+            if i.visible
+            and (channel is None or i.in_channel(channel))
+            and (lang is None or i.lang == lang)
+        ]
+        found.sort(key=Item.sort_key)
+        return found
+
+    def hidden(self) -> list[Item]:
+        return [i for i in self.items if not i.visible]
+
+    def translations(self, item: Item) -> dict[str, Item]:
+        return {
+            lang: self.by_key[(item.id, lang)]
+            for lang in self.languages
+            if (item.id, lang) in self.by_key
+        }
+
+    def section_names(self) -> list[str]:
+        names = {i.section for i in self.items if i.section}
+        names |= {name for name, _lang in self.sections}
+        return sorted(names)
+
+    def section_page(self, name: str, lang: str) -> SectionPage:
+        return (
+            self.sections.get((name, lang))
+            or self.sections.get((name, self.config.default_language))
+            or SectionPage(name, lang, self.config.section_title(name), "", None)
+        )
+
+
+def _cascades(
+    docs: Mapping[str, Document], config: SiteConfig, diagnostics: Diagnostics
+) -> dict[str, dict[str, Any]]:
+    """Folder -> merged cascade defaults, from `_index.md` files, outer folders first."""
+    own: dict[str, dict[str, Any]] = {}
+    for rel, doc in docs.items():
+        name = posixpath.basename(rel)
+        stem, lang = split_language(name[:-3], set(config.languages))
+        if stem != "_index" or lang:
+            continue
+        cascade = doc.data.get("cascade", {})
+        if not isinstance(cascade, dict):
+            diagnostics.error(
+                "front-matter.type",
+                "'cascade' must be a mapping of default fields",
+                Location(rel, doc.line_of("cascade")),
+                "write cascade: {type: product, currency: NOK}",
+            )
+            continue
+        own[posixpath.dirname(rel)] = cascade
+    merged: dict[str, dict[str, Any]] = {}
+    for folder in sorted(own, key=lambda f: f.count("/")):
+        parent: dict[str, Any] = {}
+        probe = folder
+        while probe and probe != "content":
+            probe = posixpath.dirname(probe)
+            if probe in merged:
+                parent = merged[probe]
+                break
+        merged[folder] = {**parent, **own[folder]}
+    return merged
+
+
+def _cascade_for(rel: str, cascades: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    folder = posixpath.dirname(rel)
+    while folder:
+        if folder in cascades:
+            return cascades[folder]
+        if folder == "content":
+            break
+        folder = posixpath.dirname(folder)
+    return {}
+
+
+def _section_of(rel: str) -> str | None:
+    parts = rel.split("/")
+    return parts[1] if len(parts) > 2 else None
+
+
+class _ItemBuilder:
+    def __init__(
+        self,
+        config: SiteConfig,
+        traits: Mapping[str, ChannelTraits],
+        diagnostics: Diagnostics,
+    ) -> None:
+        self.config = config
+        self.traits = traits
+        self.diagnostics = diagnostics
+        self.zone = config.timezone
+
+    def error(
+        self, doc: Document, code: str, message: str, key: str | None, hint: str | None = None
+    ) -> None:
+        line = doc.line_of(key) if key else None
+        self.diagnostics.error(code, message, Location(doc.rel, line or 1), hint)
+
+    def warning(
+        self, doc: Document, code: str, message: str, key: str | None, hint: str | None = None
+    ) -> None:
+        line = doc.line_of(key) if key else None
+        self.diagnostics.warning(code, message, Location(doc.rel, line or 1), hint)
+
+    def validate(
+        self, doc: Document, raw: Mapping[str, Any], type_name: str, is_translation: bool
+    ) -> dict[str, Any]:
+        specs = self.config.types.fields_for(type_name)
+        fields: dict[str, Any] = {}
+        for name, value in raw.items():
+            spec = specs.get(name)
+            if spec is None:
+                self.warning(
+                    doc,
+                    "front-matter.unknown",
+                    f"unknown field {name!r} for type {type_name!r}",
+                    name,
+                    f"declare it under [types.{type_name}.fields] in omnipub.toml, "
+                    "or check its spelling",
+                )
+                continue
+            if name in ("channels", "cascade") or value is None:
+                continue
+            try:
+                fields[name] = coerce(spec, value, self.zone)
+            except CoercionError as exc:
+                self.error(doc, "front-matter.type", f"{name!r} {exc}", name, exc.hint)
+        if not is_translation:
+            for name, spec in specs.items():
+                if spec.required and name not in fields and name not in raw:
+                    self.error(
+                        doc,
+                        "front-matter.required",
+                        f"{type_name} items need {name!r}",
+                        None,
+                        f"add '{name}: ...' to the front matter",
+                    )
+        return fields
+
+    def channel_views(
+        self, doc: Document, item_type: str, raw_channels: Any, fields: dict[str, Any]
+    ) -> dict[str, ChannelView]:
+        known = self.traits
+        facts = self.config.types.facts_for(item_type)
+        views: dict[str, ChannelView] = {}
+        default_on = {
+            name: (t.default_types is None or item_type in t.default_types)
+            for name, t in known.items()
+        }
+        if raw_channels is None:
+            return {name: ChannelView(on) for name, on in default_on.items()}
+        if isinstance(raw_channels, list):
+            wanted = [str(n) for n in raw_channels]
+            for name in wanted:
+                if name not in known:
+                    self._unknown_channel(doc, name)
+            return {name: ChannelView(name in wanted) for name in known}
+        if not isinstance(raw_channels, dict):
+            self.error(
+                doc,
+                "front-matter.type",
+                "'channels' must be a list of channel names or a mapping of overrides",
+                "channels",
+                "write channels: [web, app] or channels: {signage: {title: ...}}",
+            )
+            return {name: ChannelView(on) for name, on in default_on.items()}
+        for name in raw_channels:
+            if name not in known:
+                self._unknown_channel(doc, str(name))
+        for name, traits in known.items():
+            entry = raw_channels.get(name)
+            if entry is None:
+                views[name] = ChannelView(default_on[name])
+                continue
+            if isinstance(entry, str) and entry.lower() in ("false", "no", "off", "true", "yes"):
+                entry = entry.lower() in ("true", "yes")
+            if isinstance(entry, bool):
+                views[name] = ChannelView(entry)
+                continue
+            if not isinstance(entry, dict):
+                self.error(
+                    doc,
+                    "front-matter.type",
+                    f"'channels.{name}' must be true, false or a mapping of overrides",
+                    f"channels.{name}",
+                )
+                continue
+            views[name] = self._overrides(doc, name, traits, entry, item_type, facts)
+        return views
+
+    def _unknown_channel(self, doc: Document, name: str) -> None:
+        self.error(
+            doc,
+            "channel.unknown",
+            f"unknown channel {name!r}",
+            f"channels.{name}" if doc.line_of(f"channels.{name}") else "channels",
+            f"available channels: {', '.join(sorted(self.traits))}",
+        )
+
+    def _overrides(
+        self,
+        doc: Document,
+        name: str,
+        traits: ChannelTraits,
+        entry: dict[str, Any],
+        item_type: str,
+        facts: frozenset[str],
+    ) -> ChannelView:
+        specs = self.config.types.fields_for(item_type)
+        overrides: dict[str, Any] = {}
+        options: dict[str, Any] = {}
+        enabled = True
+        for key, value in entry.items():
+            where = f"channels.{name}.{key}"
+            if key == "enabled":
+                enabled = str(value).lower() in ("true", "yes", "on")
+            elif key in facts:
+                self.error(
+                    doc,
+                    "front-matter.fact-override",
+                    f"{key!r} states a fact and cannot be overridden for the {name} channel",
+                    where,
+                    f"facts are one value on every channel; set {key!r} once at the top level",
+                )
+            elif key in PRESENTATION_FIELDS:
+                if key == "body":
+                    overrides["body"] = True
+                    continue
+                try:
+                    overrides[key] = coerce(specs[key], value, self.zone)
+                except CoercionError as exc:
+                    self.error(doc, "front-matter.type", f"{where!r} {exc}", where, exc.hint)
+            elif key in traits.option_fields:
+                try:
+                    options[key] = coerce(traits.option_fields[key], value, self.zone)
+                except CoercionError as exc:
+                    self.error(doc, "front-matter.type", f"{where!r} {exc}", where, exc.hint)
+            else:
+                allowed = sorted(PRESENTATION_FIELDS | set(traits.option_fields))
+                self.warning(
+                    doc,
+                    "front-matter.unknown",
+                    f"unknown override {key!r} for the {name} channel",
+                    where,
+                    f"the {name} channel accepts: {', '.join(allowed)}",
+                )
+        if "slug" in overrides:
+            try:
+                overrides["slug"] = check_slug(str(overrides["slug"]))
+            except UnsafePath as exc:
+                self.error(doc, "url.unsafe", str(exc), f"channels.{name}.slug")
+                del overrides["slug"]
+        return ChannelView(enabled, overrides, options)
+
+
+def _visibility(item: Item, now: dt.datetime, include_drafts: bool) -> str | None:
+    fields = item.fields
+    if fields.get("draft") and not include_drafts:
+        return "draft"
+    publish_at = fields.get("publish_at")
+    if publish_at and publish_at > now:
+        return "future"
+    expire_at = fields.get("expire_at")
+    if item.type == "promotion" and fields.get("valid_until"):
+        until = fields["valid_until"]
+        expire_at = min(expire_at, until) if expire_at else until
+    if expire_at and expire_at <= now:
+        return "expired"
+    return None
+
+
+def build_site(
+    config: SiteConfig,
+    documents: Mapping[str, Document],
+    traits: Mapping[str, ChannelTraits],
+    lock: Lock,
+    now: dt.datetime,
+    diagnostics: Diagnostics,
+    include_drafts: bool = False,
+    data: dict[str, Any] | None = None,
+) -> Site:
+    """Turn parsed documents into the site model (no I/O)."""
+    languages = set(config.languages)
+    builder = _ItemBuilder(config, traits, diagnostics)
+    cascades = _cascades(documents, config, diagnostics)
+    sections: dict[tuple[str, str], SectionPage] = {}
+    home: dict[str, SectionPage] = {}
+    originals: dict[str, Document] = {}
+    translations: list[tuple[str, str, Document]] = []
+
+    for rel in sorted(documents):
+        doc = documents[rel]
+        stem, lang = split_language(posixpath.basename(rel)[:-3], languages)
+        declared_lang = doc.data.get("lang")
+        if declared_lang is not None and lang is None:
+            lang = str(declared_lang)
+            if lang not in languages:
+                builder.error(
+                    doc,
+                    "front-matter.lang",
+                    f"language {lang!r} is not configured",
+                    "lang",
+                    f"configure [languages.{lang}] in omnipub.toml, or use one of "
+                    f"{', '.join(sorted(languages))}",
+                )
+                continue
+        lang = lang or config.default_language
+        folder = posixpath.dirname(rel)
+        if stem == "_index":
+            page = SectionPage(
+                name="" if folder == "content" else folder.split("/")[1],
+                lang=lang,
+                title=str(doc.data.get("title", "")),
+                summary=str(doc.data.get("summary", "") or ""),
+                document=doc,
+            )
+            if folder == "content":
+                home[lang] = page
+            else:
+                page.title = page.title or config.section_title(page.name)
+                sections[(page.name, lang)] = page
+            continue
+        key = posixpath.join(folder, stem)
+        target = doc.data.get("translation_of")
+        if target is not None:
+            original_rel = posixpath.normpath(posixpath.join(folder, str(target)))
+            key = original_rel[:-3] if original_rel.endswith(".md") else original_rel
+            if lang == config.default_language:
+                builder.error(
+                    doc,
+                    "translation.lang",
+                    "a translation needs a language other than the default",
+                    "translation_of",
+                    "add 'lang: nb' (or name the file like item.nb.md)",
+                )
+                continue
+        if lang != config.default_language:
+            translations.append((key, lang, doc))
+        elif key in originals:
+            builder.error(doc, "translation.duplicate", f"two originals for {key}", None)
+        else:
+            originals[key] = doc
+
+    for key, lang, doc in translations:
+        if key not in originals:
+            builder.error(
+                doc,
+                "translation.orphan",
+                f"translation has no original ({key}.md in the default language "
+                f"{config.default_language!r})",
+                "translation_of" if doc.data.get("translation_of") else None,
+                "create the original, or fix translation_of",
+            )
+
+    explicit_ids: dict[str, tuple[str | None, str]] = {}
+    seen_ids: dict[str, str] = {}
+    for key, doc in originals.items():
+        given = doc.data.get("id")
+        given_text = str(given) if given is not None else None
+        if given_text is not None:
+            if given_text in seen_ids:
+                builder.error(
+                    doc,
+                    "id.duplicate",
+                    f"id {given_text!r} is already used by {seen_ids[given_text]}",
+                    "id",
+                    "ids are unique; give this item another one",
+                )
+            seen_ids[given_text] = doc.rel
+        explicit_ids[key] = (given_text, doc.content_hash)
+    ids, new_lock = assign_ids(explicit_ids, lock)
+
+    items: list[Item] = []
+    original_items: dict[str, Item] = {}
+    for key, doc in sorted(originals.items()):
+        item = _make_item(builder, doc, key, ids[key], config.default_language, cascades, None)
+        if item:
+            items.append(item)
+            original_items[key] = item
+    for key, lang, doc in translations:
+        original = original_items.get(key)
+        if original is None:
+            continue
+        item = _make_item(builder, doc, key, original.id, lang, cascades, original)
+        if item:
+            items.append(item)
+
+    seen_lang: dict[tuple[str, str], str] = {}
+    for item in items:
+        reason = _visibility(item, now, include_drafts)
+        if not item.is_original:
+            original = original_items[item.translation_key]
+            reason = reason or _visibility(original, now, include_drafts)
+        if reason:
+            item.visible = False
+            item.hidden_reason = reason
+        if item.key in seen_lang:
+            builder.error(
+                item.document,
+                "translation.duplicate",
+                f"{seen_lang[item.key]} is already the {item.lang!r} version of this item",
+                None,
+            )
+        seen_lang[item.key] = item.rel
+    return Site(
+        config=config,
+        now=now,
+        items=[i for i in items if (i.id, i.lang) in seen_lang],
+        sections=sections,
+        home=home,
+        data=data or {},
+        lock=new_lock,
+        include_drafts=include_drafts,
+    )
+
+
+def _make_item(
+    builder: _ItemBuilder,
+    doc: Document,
+    key: str,
+    item_id: str,
+    lang: str,
+    cascades: dict[str, dict[str, Any]],
+    original: Item | None,
+) -> Item | None:
+    config = builder.config
+    cascade = _cascade_for(doc.rel, cascades)
+    raw = {**cascade, **doc.data}
+    section = _section_of(doc.rel)
+    type_name = str(raw.get("type") or (original.type if original else None) or "")
+    if not type_name:
+        type_name = "article" if section else "page"
+    if type_name not in config.types.types:
+        builder.error(
+            doc,
+            "front-matter.type",
+            f"unknown type {type_name!r}",
+            "type",
+            f"types: {', '.join(sorted(config.types.types))}; declare new ones under [types]",
+        )
+        return None
+    if "title" not in raw and doc.headings and doc.headings[0].level == 1:
+        raw["title"] = doc.headings[0].text
+    fields = builder.validate(doc, raw, type_name, original is not None)
+    if original is not None:
+        facts = config.types.facts_for(type_name)
+        for name in sorted(facts):
+            if name in fields and name in original.fields and fields[name] != original.fields[name]:
+                builder.error(
+                    doc,
+                    "translation.fact",
+                    f"{name!r} is {fields[name]} here but {original.fields[name]} in "
+                    f"{original.rel}: a translation cannot change a fact",
+                    name,
+                    f"remove {name!r} from the translation; it inherits the original's value",
+                )
+        inherited = {k: v for k, v in original.fields.items() if k not in fields}
+        inherited.pop("slug", None)
+        inherited.pop("aliases", None)
+        fields = {**inherited, **fields}
+    publish_at, expire_at = fields.get("publish_at"), fields.get("expire_at")
+    if publish_at and expire_at and publish_at >= expire_at:
+        builder.error(
+            doc,
+            "front-matter.window",
+            "'publish_at' is not before 'expire_at': the item would never be visible",
+            "publish_at",
+            "check both dates",
+        )
+    for start, end in (("valid_from", "valid_until"), ("start", "end")):
+        if fields.get(start) and fields.get(end) and fields[start] > fields[end]:
+            builder.error(
+                doc,
+                "front-matter.window",
+                f"{start!r} is after {end!r}",
+                start,
+                "check both dates",
+            )
+    slug_text = fields.get("slug")
+    if slug_text is not None:
+        try:
+            slug = check_slug(str(slug_text))
+        except UnsafePath as exc:
+            builder.error(
+                doc,
+                "url.unsafe",
+                str(exc),
+                "slug",
+                "a slug is one segment of letters, digits and '-', such as winter-coat",
+            )
+            return None
+    else:
+        stem = posixpath.basename(key)
+        slug = slugify(stem)
+    aliases = []
+    for alias in fields.get("aliases") or []:
+        try:
+            aliases.append(check_site_path(alias))
+        except UnsafePath as exc:
+            builder.error(
+                doc, "url.unsafe", f"alias {exc}", "aliases", "write aliases as /old/path/"
+            )
+    fields["aliases"] = aliases
+    channels = builder.channel_views(doc, type_name, raw.get("channels"), fields)
+    if original is not None and raw.get("channels") is None:
+        # Presentation overrides are written in the original's language; targeting holds.
+        channels = {n: ChannelView(v.enabled, {}, v.options) for n, v in original.channels.items()}
+    return Item(
+        id=item_id,
+        lang=lang,
+        rel=doc.rel,
+        translation_key=key,
+        section=section,
+        type=type_name,
+        slug=slug,
+        fields=fields,
+        document=doc,
+        channels=channels,
+        is_original=original is None,
+    )

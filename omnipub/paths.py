@@ -1,0 +1,84 @@
+"""Path and URL safety: slugs, aliases and output paths that can never leave their folder."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from urllib.parse import unquote, urljoin
+
+from slugify import slugify as _slugify
+
+_SAFE_SLUG = re.compile(r"^[\w][\w\-.~]*$", re.UNICODE)
+
+
+class UnsafePath(ValueError):
+    pass
+
+
+def slugify(text: str) -> str:
+    """ASCII slugs (`Ullgenser i merino` -> `ullgenser-i-merino`), stable across platforms."""
+    return _slugify(text, allow_unicode=False) or "item"
+
+
+def check_slug(slug: str) -> str:
+    """A user-given slug is one path segment; anything that could climb out is refused."""
+    decoded = unquote(slug)
+    if (
+        not decoded
+        or "\x00" in decoded
+        or "/" in decoded
+        or "\\" in decoded
+        or ".." in decoded
+        or decoded.startswith(".")
+        or not _SAFE_SLUG.match(decoded)
+    ):
+        raise UnsafePath(f"slug {slug!r} is not a single safe path segment")
+    return decoded
+
+
+def check_site_path(path: str) -> str:
+    """Normalise an alias such as `/old/coat/`; refuse anything that escapes the root."""
+    decoded = unquote(path)
+    if "\x00" in decoded or "\\" in decoded or not decoded.startswith("/"):
+        raise UnsafePath(f"{path!r} must be a site path starting with '/'")
+    segments = decoded.split("/")
+    if any(seg in ("..", ".") for seg in segments) or decoded.startswith("//"):
+        raise UnsafePath(f"{path!r} must not contain '.' or '..' segments")
+    normal = posixpath.normpath(decoded)
+    if decoded.endswith("/") and normal != "/":
+        normal += "/"
+    return normal
+
+
+def check_output_path(path: str) -> str:
+    """An output path is relative, POSIX, and stays inside its channel folder."""
+    if (
+        not path
+        or "\x00" in path
+        or "\\" in path
+        or path.startswith("/")
+        or re.match(r"^[A-Za-z]:", path)
+    ):
+        raise UnsafePath(f"output path {path!r} is not a relative path inside the channel folder")
+    normal = posixpath.normpath(path)
+    if normal == ".." or normal.startswith("../") or "/../" in f"/{path}/":
+        raise UnsafePath(f"output path {path!r} leaves the channel folder")
+    return normal
+
+
+def path_for_url_path(url_path: str) -> str:
+    """`/a/b/` -> `a/b/index.html`; `/feed.xml` -> `feed.xml`."""
+    clean = url_path.lstrip("/")
+    if not clean or clean.endswith("/"):
+        clean += "index.html"
+    return check_output_path(clean)
+
+
+def absolute_url(base_url: str, url_path: str) -> str:
+    return urljoin(base_url if base_url.endswith("/") else base_url + "/", url_path.lstrip("/"))
+
+
+def relative_source(from_rel: str, target: str) -> str:
+    """Resolve a link written in `from_rel` (a site-relative source path) to a source path."""
+    folder = posixpath.dirname(from_rel)
+    return posixpath.normpath(posixpath.join(folder, unquote(target)))

@@ -1,0 +1,136 @@
+"""Shared test helpers: inline sites, in-memory builds, a fixed clock, and Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from omnipub.build import BuildOptions, BuildResult, build
+from omnipub.publish import MemorySink
+
+#: Every test builds as of this instant, so goldens and visibility never drift.
+FIXED_AT = "2026-12-01T12:00:00+01:00"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_site(root: Path, spec: str) -> Path:
+    """Write a multi-file site from one string.
+
+    Files are separated by lines `-- path --`; text is dedented. A site without
+    omnipub.toml gets a minimal one with the web channel.
+    """
+    spec = textwrap.dedent(spec)
+    current: str | None = None
+    chunks: dict[str, list[str]] = {}
+    for line in spec.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("-- ") and stripped.endswith(" --"):
+            current = stripped[3:-3].strip()
+            chunks[current] = []
+        elif current is not None:
+            chunks[current].append(line)
+    if "omnipub.toml" not in chunks:
+        chunks["omnipub.toml"] = [MINIMAL_CONFIG]
+    for rel, lines in chunks.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(lines), encoding="utf-8")
+    return root
+
+
+MINIMAL_CONFIG = """\
+[site]
+title = "Test shop"
+timezone = "Europe/Oslo"
+default_language = "en"
+
+[languages.en]
+name = "English"
+locale = "en_GB"
+
+[channels.web]
+base_url = "https://www.example.com/"
+page_size = 2
+"""
+
+
+def build_memory(root: Path, **options: object) -> tuple[BuildResult, MemorySink]:
+    """Build in memory as of FIXED_AT; returns the result and the files per channel."""
+    options.setdefault("at", FIXED_AT)
+    options.setdefault("write_lock", False)
+    sink = MemorySink()
+    result = build(BuildOptions(root=root, **options), sink=sink)  # type: ignore[arg-type]
+    return result, sink
+
+
+@pytest.fixture
+def site(tmp_path: Path):
+    """`site(spec)` writes an inline site and returns its folder."""
+
+    def make(spec: str) -> Path:
+        return write_site(tmp_path / "site", spec)
+
+    return make
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> Path:
+    """A private copy of the bundled sample site (the repository root)."""
+    target = tmp_path / "sample"
+    target.mkdir()
+    for name in ("omnipub.toml", "omnipub.lock"):
+        if (REPO / name).exists():
+            shutil.copy2(REPO / name, target / name)
+    for folder in ("content", "static", "templates", "data", "i18n"):
+        if (REPO / folder).is_dir():
+            shutil.copytree(REPO / folder, target / folder)
+    return target
+
+
+def chromium_path() -> str:
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise RuntimeError(
+        "Chromium is not installed; the README's test command installs it (apt-get install -y "
+        "chromium)"
+    )
+
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """A headless Debian Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where screenshots go (git-ignored), for a person to look at."""
+    folder = REPO / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    return folder
