@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import tempfile
 import time
 import tomllib
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,21 +20,25 @@ import yaml
 from . import registry
 from .audit import audit_leaks
 from .cache import DocumentCache
-from .channel import Artifact, Channel
+from .channel import Channel
 from .config import SiteConfig, load_config
 from .context import RenderContext
+from .depends import site_digests
 from .diagnostics import Diagnostic, Diagnostics, Location, Severity, UsageError
 from .discover import SourceFile, discover
 from .document import Document, LoadError, parse_document
+from .executors import executor_for
 from .i18n import CORE_CATALOGUES, Catalogue
 from .ids import Lock
 from .images import ImageInfo, index_images
+from .incremental import Inputs, RenderCache, static_digest
 from .links import check_links
 from .model import Site, build_site
-from .publish import DiskSink, MemorySink, Published
-from .render import ChannelOutput, render_channel
+from .publish import DiskSink, Materializer, MemorySink, Published
+from .render import ChannelOutput, Job, forget, render_channel
 from .resolve import Plan, resolve
 from .schema import parse_datetime
+from .snapshot import Snapshot, write_snapshot
 from .templates import make_environment
 
 
@@ -46,6 +53,8 @@ class BuildOptions:
     #: per-channel base_url overrides (the dev server serves every channel from one host)
     base_urls: dict[str, str] = field(default_factory=dict)
     use_cache: bool = True
+    #: None (automatic), "serial", "process", "dask-local" or "dask://HOST:PORT"
+    executor: str | None = None
     write_lock: bool = True
     progress: Callable[[str, int, int], None] | None = None
 
@@ -56,6 +65,8 @@ class ChannelReport:
     outputs: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    rendered: int = 0
+    reused: int = 0
     written: int = 0
     unchanged: int = 0
     removed: int = 0
@@ -71,6 +82,7 @@ class BuildResult:
     reports: dict[str, ChannelReport]
     timings: dict[str, float]
     channels: list[Channel]
+    contexts: dict[str, RenderContext] = field(default_factory=dict)
 
 
 def build_instant(at: dt.datetime | str | None, config: SiteConfig) -> dt.datetime:
@@ -197,22 +209,60 @@ def build(options: BuildOptions, sink: DiskSink | MemorySink | None = None) -> B
     lap("resolve")
 
     # render
-    catalogue_dirs = [CORE_CATALOGUES]
+    state_dir = config.state_dir if options.use_cache else None
+    digests, shape = site_digests(site, images)
+    materializer = Materializer(root, state_dir)
+    job_key = f"build-{os.getpid()}-{id(site)}"
+    jobs: dict[str, Job] = {}
+    caches: dict[str, RenderCache] = {}
+    for channel in channels:
+        ctx = make_context(site, channel, plan, images, diagnostics, lock)
+        fixed = channel_digest(config, channel, options)
+        inputs = Inputs(channel.name, digests, shape, now.isoformat())
+        jobs[channel.name] = Job(channel, ctx, inputs, materializer.blobs)
+        caches[channel.name] = RenderCache(
+            state_dir / "cache" if state_dir else None, channel.name, fixed
+        )
     outputs: dict[str, ChannelOutput] = {}
     reports: dict[str, ChannelReport] = {}
-    contexts: dict[str, RenderContext] = {}
-    for channel in channels:
-        t0 = time.perf_counter()
-        dirs = catalogue_dirs + ([channel.package_dir / "i18n"] if channel.package_dir else [])
-        catalogue = Catalogue(dirs + [config.root / "i18n"])
-        env = make_environment(config, channel.name, channel.package_dir, catalogue)
-        state = lock.channels.get(channel.name, {})
-        ctx = RenderContext(site, channel, plan, env, images, diagnostics, state)
-        contexts[channel.name] = ctx
-        outputs[channel.name] = render_channel(channel, ctx)
-        reports[channel.name] = ChannelReport(channel.name, seconds=time.perf_counter() - t0)
-        if options.progress:
-            options.progress(channel.name, len(outputs), len(channels))
+    with executor_for(
+        options.executor, sum(len(plan.routes_by_channel[c.name]) for c in channels)
+    ) as (
+        executor,
+        workers,
+    ):
+        if executor is not None and not isinstance(executor, ProcessPoolExecutor):
+            job_key = write_snapshot(
+                (state_dir or Path(tempfile.gettempdir())) / "snapshots",
+                Snapshot(
+                    site,
+                    plan,
+                    images,
+                    lock,
+                    digests,
+                    shape,
+                    now.isoformat(),
+                    materializer.blobs.folder,
+                    options.strict,
+                    dict(options.base_urls),
+                ),
+            )
+        for channel in channels:
+            t0 = time.perf_counter()
+            outputs[channel.name] = render_channel(
+                job_key, jobs[channel.name], caches[channel.name], executor, workers
+            )
+            reports[channel.name] = ChannelReport(
+                channel.name,
+                seconds=time.perf_counter() - t0,
+                rendered=outputs[channel.name].rendered,
+                reused=outputs[channel.name].reused,
+            )
+            if options.progress:
+                options.progress(channel.name, len(outputs), len(channels))
+    forget(job_key)
+    if os.path.isfile(job_key):
+        os.unlink(job_key)
     lap("render")
 
     # audit
@@ -224,8 +274,7 @@ def build(options: BuildOptions, sink: DiskSink | MemorySink | None = None) -> B
     # publish
     out_dir = options.out_dir or (root / config.output_dir)
     target = sink if sink is not None else DiskSink(out_dir)
-    cache_dir = config.state_dir / "cache" / "renditions" if options.use_cache else None
-    published = target.publish(artifacts, root, cache_dir)
+    published = target.publish(artifacts, materializer)
     for name, stats in published.stats.items():
         report = reports[name]
         report.outputs, report.bytes = stats.files, stats.bytes
@@ -234,14 +283,19 @@ def build(options: BuildOptions, sink: DiskSink | MemorySink | None = None) -> B
             stats.unchanged,
             stats.removed,
         )
+    for cache in caches.values():
+        cache.save()
     if options.write_lock:
         new_lock = site.lock
-        for name, ctx in contexts.items():
-            if ctx.new_state is not None:
-                new_lock.channels[name] = ctx.new_state
+        for name, job in jobs.items():
+            if job.ctx.new_state is not None:
+                new_lock.channels[name] = job.ctx.new_state
         new_lock.write(root)
     lap("publish")
-    return BuildResult(site, plan, diagnostics, outputs, published, reports, timings, channels)
+    contexts = {name: job.ctx for name, job in jobs.items()}
+    return BuildResult(
+        site, plan, diagnostics, outputs, published, reports, timings, channels, contexts
+    )
 
 
 def _all_traits(enabled: list[Channel]) -> list[type[Channel] | Channel]:
@@ -256,5 +310,34 @@ def _all_traits(enabled: list[Channel]) -> list[type[Channel] | Channel]:
     return [found[n] for n in sorted(found)]
 
 
-def collect_artifacts(result: BuildResult) -> dict[str, list[Artifact]]:
-    return {name: out.artifacts for name, out in result.outputs.items()}
+def make_context(
+    site: Site,
+    channel: Channel,
+    plan: Plan,
+    images: dict[str, ImageInfo],
+    diagnostics: Diagnostics,
+    lock: Lock,
+) -> RenderContext:
+    config = site.config
+    dirs = [CORE_CATALOGUES]
+    if channel.package_dir:
+        dirs.append(channel.package_dir / "i18n")
+    catalogue = Catalogue([*dirs, config.root / "i18n"])
+    env = make_environment(config, channel.name, channel.package_dir, catalogue)
+    state = lock.channels.get(channel.name, {})
+    return RenderContext(site, channel, plan, env, images, diagnostics, state)
+
+
+def channel_digest(config: SiteConfig, channel: Channel, options: BuildOptions) -> str:
+    """The fixed inputs of a channel's renders: code, config, templates, words."""
+    folders = [Path(__file__).parent, config.templates_dir / channel.name, config.root / "i18n"]
+    if channel.package_dir:
+        folders.append(channel.package_dir.parent)
+    return static_digest(
+        channel.name,
+        channel.version,
+        config.digest,
+        options.drafts,
+        sorted(options.base_urls.items()),
+        folders=folders,
+    )

@@ -73,6 +73,8 @@ class Artifact:
     transform: tuple[Any, ...] | None = None
     sources: tuple[str, ...] = ()
     templates: tuple[str, ...] = ()
+    #: sha256 of the bytes, when known (a reused render carries only this)
+    digest: str | None = None
 
 
 @dataclass

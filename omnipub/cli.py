@@ -6,6 +6,7 @@ bug: a short notice, and the traceback in `.omnipub/last-crash.log`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import traceback
@@ -113,6 +114,8 @@ def _report(result: BuildResult) -> dict[str, Any]:
         "channels": {
             name: {
                 "outputs": r.outputs,
+                "rendered": r.rendered,
+                "reused": r.reused,
                 "bytes": r.bytes,
                 "written": r.written,
                 "unchanged": r.unchanged,
@@ -135,9 +138,7 @@ def _report(result: BuildResult) -> dict[str, Any]:
 def _summary(result: BuildResult, out_dir: Path) -> None:
     rows = [("channel", "outputs", "written", "size", "seconds")]
     for name, r in result.reports.items():
-        rows.append(
-            (name, str(r.outputs), str(r.written), _size(r.bytes), f"{r.seconds:.2f}")
-        )
+        rows.append((name, str(r.outputs), str(r.written), _size(r.bytes), f"{r.seconds:.2f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for index, row in enumerate(rows):
         line = "  ".join(
@@ -173,19 +174,37 @@ def cli() -> None:
 
 @cli.command("build")
 @SITE
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (default: public/ in the site).")
-@click.option("--channel", "channels", multiple=True, metavar="NAME",
-              help="Build only this channel; repeat for several.")
-@click.option("--at", "at", metavar="WHEN",
-              help="Build as of this instant, e.g. 2026-12-24T09:00 (default: now).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: public/ in the site).",
+)
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    metavar="NAME",
+    help="Build only this channel; repeat for several.",
+)
+@click.option(
+    "--at",
+    "at",
+    metavar="WHEN",
+    help="Build as of this instant, e.g. 2026-12-24T09:00 (default: now).",
+)
 @click.option("--drafts", is_flag=True, help="Include drafts.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (for CI).")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
 @click.option("--watch", is_flag=True, help="Rebuild when sources change.")
-@click.option("--report", "report", type=click.Choice(["weight"]), multiple=True,
-              help="Print an extra report: 'weight' (mobile page weight).")
+@click.option(
+    "--report",
+    "report",
+    type=click.Choice(["weight"]),
+    multiple=True,
+    help="Print an extra report: 'weight' (mobile page weight).",
+)
 @guarded
 def build_command(
     site: Path,
@@ -302,10 +321,8 @@ def new_command(directory: Path) -> None:
 
 
 def main() -> None:
-    try:
-        import omnipub.serve  # noqa: F401  (registers `omnipub serve` where available)
-    except ImportError:
-        pass
+    with contextlib.suppress(ImportError):
+        import omnipub.serve  # noqa: F401  (registers `omnipub serve`)
     cli(prog_name="omnipub")
 
 

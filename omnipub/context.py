@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -16,6 +15,7 @@ import jinja2
 
 from . import blocks, markdown
 from .channel import Artifact, Channel, Route
+from .depends import RECORDER, Usage, paused, touch, touch_now
 from .diagnostics import Diagnostics, Location
 from .images import ImageInfo, Rendition, plan_renditions
 from .items import Item, ItemView
@@ -26,12 +26,6 @@ from .templates import render_template
 if TYPE_CHECKING:
     from .model import Site
     from .resolve import Plan
-
-
-@dataclass
-class Usage:
-    templates: set[str] = field(default_factory=set)
-    items: set[tuple[str, str]] = field(default_factory=set)
 
 
 class RenderContext:
@@ -53,39 +47,51 @@ class RenderContext:
         self.env = env
         self.images = images
         self.diagnostics = diagnostics
-        self.now = site.now
+        self._now = site.now
         #: this channel's state from the previous build (read-only; see `new_state`)
         self.state: dict[str, Any] = dict(state or {})
         self.new_state: dict[str, Any] | None = None
         self._assets: dict[str, Artifact] = {}
-        self._local = threading.local()
+        #: renditions each route asked for, so a reused render still publishes its images
+        self.route_assets: list[Artifact] = []
         self._memo: dict[Any, Any] = {}
         self._memo_lock = threading.RLock()
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
-        """Compute a per-build index once (tag indexes, listings) and share it."""
-        try:
-            return self._memo[key]
-        except KeyError:
-            with self._memo_lock:
-                if key not in self._memo:
-                    self._memo[key] = compute()
-            return self._memo[key]
+        """Compute a per-build index once (tag indexes, listings) and share it.
+
+        Reading an index is a dependency on the site's shape, not on each item in it.
+        """
+        with paused():
+            try:
+                return self._memo[key]
+            except KeyError:
+                with self._memo_lock:
+                    if key not in self._memo:
+                        self._memo[key] = compute()
+                return self._memo[key]
+
+    @property
+    def now(self) -> Any:
+        """The build instant; output that shows it is re-rendered when it changes."""
+        touch_now()
+        return self._now
 
     # --- dependency recording ---------------------------------------------------------------
 
     @property
     def usage(self) -> Usage:
-        if not hasattr(self._local, "usage"):
-            self._local.usage = Usage()
-        return self._local.usage
+        if RECORDER.usage is None:
+            RECORDER.usage = Usage()
+        return RECORDER.usage
 
     def begin(self) -> None:
-        self._local.usage = Usage()
+        RECORDER.usage = Usage()
+        self.route_assets = []
 
     def uses(self, item: Item | ItemView) -> None:
         base = item.item if isinstance(item, ItemView) else item
-        self.usage.items.add(base.key)
+        touch(base.key)
 
     # --- items and URLs ---------------------------------------------------------------------
 
@@ -102,8 +108,9 @@ class RenderContext:
         )
 
     def item(self, item_id: str, lang: str) -> ItemView | None:
+        touch((item_id, lang))
         found = self.site.by_key.get((item_id, lang))
-        return found.view(self.name) if found else None
+        return found.view(self.name) if found and found.visible else None
 
     def routes(self, output: str | None = None, lang: str | None = None) -> list[Route]:
         """This channel's routes, by output name and language (a shared list)."""
@@ -132,7 +139,7 @@ class RenderContext:
             key = item
         if lang is not None:
             key = (key[0], lang)
-        self.usage.items.add(key)
+        touch(key)
         route = self.plan.item_routes.get((channel or self.name, key[0], key[1]))
         if route is None:
             return None
@@ -299,14 +306,20 @@ class RenderContext:
         return found
 
     def _add_rendition(self, rendition: Rendition) -> None:
-        if rendition.path not in self._assets:
-            self._assets[rendition.path] = Artifact(
-                rendition.path,
-                rendition.media_type,
-                source=rendition.source,
-                transform=rendition.transform,
-                sources=(rendition.source,),
-            )
+        artifact = Artifact(
+            rendition.path,
+            rendition.media_type,
+            source=rendition.source,
+            transform=rendition.transform,
+            sources=(rendition.source,),
+        )
+        self.route_assets.append(artifact)
+        self._assets.setdefault(rendition.path, artifact)
+
+    def add_assets(self, artifacts: Iterable[Artifact]) -> None:
+        """Assets of a render reused from the cache."""
+        for artifact in artifacts:
+            self._assets.setdefault(artifact.path, artifact)
 
     def assets(self) -> list[Artifact]:
         """Image renditions requested by any render of this channel, in path order."""
@@ -323,19 +336,29 @@ class RenderContext:
 
     def template(self, names: Sequence[str], rendering: str, **values: Any) -> str:
         values.setdefault("ctx", self)
-        return render_template(
-            self.env, tuple(names), values, rendering, self.usage.templates.add
-        )
+        return render_template(self.env, tuple(names), values, rendering, self.usage.templates.add)
 
-    def warn(self, code: str, message: str, view: ItemView | None, field_name: str | None = None,
-             hint: str | None = None) -> None:
+    def warn(
+        self,
+        code: str,
+        message: str,
+        view: ItemView | None,
+        field_name: str | None = None,
+        hint: str | None = None,
+    ) -> None:
         where = None
         if view is not None:
             where = Location(view.rel, view.line_of(field_name) if field_name else None)
         self.diagnostics.warning(code, message, where, hint)
 
-    def error(self, code: str, message: str, view: ItemView | None, field_name: str | None = None,
-              hint: str | None = None) -> None:
+    def error(
+        self,
+        code: str,
+        message: str,
+        view: ItemView | None,
+        field_name: str | None = None,
+        hint: str | None = None,
+    ) -> None:
         where = None
         if view is not None:
             where = Location(view.rel, view.line_of(field_name) if field_name else None)
@@ -363,6 +386,8 @@ _TYPES = {
 
 def _media_type(path: str) -> str:
     dot = path.rfind(".")
-    return _TYPES.get(path[dot:].lower(), "application/octet-stream") if dot >= 0 else (
-        "application/octet-stream"
+    return (
+        _TYPES.get(path[dot:].lower(), "application/octet-stream")
+        if dot >= 0
+        else ("application/octet-stream")
     )

@@ -100,9 +100,6 @@ def discover(config: SiteConfig, diagnostics: Diagnostics) -> list[SourceFile]:
         for path in _walk(root / folder, root, diagnostics):
             stat = path.stat()
             rel = path.relative_to(root).as_posix()
-            if kind == "content" and not rel.endswith(".md"):
-                kind_here = "asset"
-            else:
-                kind_here = kind
+            kind_here = "asset" if kind == "content" and not rel.endswith(".md") else kind
             files.append(SourceFile(path, rel, kind_here, stat.st_size, stat.st_mtime_ns))
     return files

@@ -54,9 +54,7 @@ def _fail(
     source_line: str | None = None,
 ) -> LoadError:
     return LoadError(
-        Diagnostic(
-            Severity.ERROR, code, message, Location(rel, line, column), hint, source_line
-        )
+        Diagnostic(Severity.ERROR, code, message, Location(rel, line, column), hint, source_line)
     )
 
 

@@ -87,9 +87,12 @@ def _to_data(node: yaml.Node, line_offset: int, lines: dict[str, int], prefix: s
         line = node.start_mark.line + line_offset
         column = node.start_mark.column + 1
         if isinstance(node, yaml.ScalarNode):
-            if node.tag == "tag:yaml.org,2002:null" and node.style is None:
-                if node.value in ("", "~", "null", "Null", "NULL"):
-                    return None
+            if (
+                node.tag == "tag:yaml.org,2002:null"
+                and node.style is None
+                and node.value in ("", "~", "null", "Null", "NULL")
+            ):
+                return None
             if node.tag.startswith("!") or (
                 node.tag.startswith("tag:yaml.org,2002:")
                 and node.tag.split(":")[-1]

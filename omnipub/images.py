@@ -131,7 +131,9 @@ def encode(source: Path, transform: tuple[object, ...], cache_dir: Path | None) 
             img = img.resize(size, Image.Resampling.LANCZOS)
         buffer = io.BytesIO()
         if fmt == "jpeg":
-            img.convert("RGB").save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
+            img.convert("RGB").save(
+                buffer, "JPEG", quality=quality, optimize=True, progressive=True
+            )
         else:
             img.save(buffer, fmt.upper(), optimize=True)
     data = buffer.getvalue()

@@ -14,6 +14,7 @@ from typing import Any
 
 from markdown_it.token import Token
 
+from .depends import touch
 from .document import Document
 
 
@@ -98,14 +99,17 @@ class ItemView:
 
     @property
     def fields(self) -> Mapping[str, Any]:
+        touch(self.item.key)
         return self._fields
 
     @property
     def options(self) -> Mapping[str, Any]:
+        touch(self.item.key)
         return self.channel_view.options
 
     @property
     def tokens(self) -> Sequence[Token]:
+        touch(self.item.key)
         return self.item.document.channel_tokens.get(self.channel, self.item.document.tokens)
 
     @property
@@ -130,27 +134,33 @@ class ItemView:
 
     @property
     def title(self) -> str:
+        touch(self.item.key)
         return str(self._fields.get("title", ""))
 
     @property
     def summary(self) -> str:
+        touch(self.item.key)
         return str(self._fields.get("summary") or "")
 
     @property
     def tags(self) -> list[str]:
+        touch(self.item.key)
         return self.item.tags
 
     @property
     def date(self) -> dt.datetime | None:
+        touch(self.item.key)
         return self.item.date
 
     @property
     def updated(self) -> dt.datetime | None:
+        touch(self.item.key)
         return self.item.updated
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
+        touch(self.item.key)
         return self._fields.get(name)
 
     def line_of(self, name: str) -> int | None:

@@ -29,6 +29,7 @@ from pygments.util import ClassNotFound
 #: Bump when parsing changes, so cached token streams are rebuilt.
 PARSER_VERSION = "1"
 
+DEFAULT_SCHEMES = ("http", "https", "mailto", "tel")
 LinkResolver = Callable[[str, int | None], str]
 ImageResolver = Callable[[str, str, int | None], dict[str, Any]]
 
@@ -134,8 +135,10 @@ def is_allowed_url(url: str, allowed: Sequence[str], image: bool = False) -> boo
     if not scheme:
         return True
     if image and scheme == "data":
-        return url.strip().lower().startswith(
-            ("data:image/png", "data:image/jpeg", "data:image/gif", "data:image/webp")
+        return (
+            url.strip()
+            .lower()
+            .startswith(("data:image/png", "data:image/jpeg", "data:image/gif", "data:image/webp"))
         )
     return scheme in allowed
 
@@ -243,7 +246,9 @@ SANITIZE_ATTRS = {
 }
 
 
-def sanitize(markup: str, allowed_schemes: Sequence[str] = ("http", "https", "mailto", "tel")) -> str:
+def sanitize(
+    markup: str, allowed_schemes: Sequence[str] = ("http", "https", "mailto", "tel")
+) -> str:
     """nh3 (ammonia): no script, no event handlers, no javascript: URLs."""
     return nh3.clean(
         markup,

@@ -411,7 +411,7 @@ def build_site(
         else:
             originals[key] = doc
 
-    for key, lang, doc in translations:
+    for key, _lang, doc in translations:
         if key not in originals:
             builder.error(
                 doc,

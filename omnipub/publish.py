@@ -1,19 +1,20 @@
 """Publish: write artifacts into a staging folder, swap it in, record the manifest.
 
-A failed build never reaches this stage, so the previous output stays untouched. Files
-whose bytes did not change are hard-linked from the previous output instead of written,
-which keeps the swap atomic while writing only what changed.
+A failed build never reaches this stage, so the previous output stays untouched. With a
+cache, every output file is a hard link to its blob in `.omnipub/cache/blobs/`, so only
+new bytes are ever written; when the whole manifest equals the published one, nothing is
+touched at all.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .blobs import BlobStore, digest_of
 from .channel import Artifact
 from .images import encode
 
@@ -36,14 +37,75 @@ class Published:
     stats: dict[str, ChannelStats] = field(default_factory=dict)
 
 
-def artifact_bytes(artifact: Artifact, site_root: Path, cache_dir: Path | None) -> bytes:
-    if artifact.data is not None:
-        return artifact.data
-    assert artifact.source is not None, artifact.path
-    source = site_root / artifact.source
-    if artifact.transform:
-        return encode(source, artifact.transform, cache_dir)
-    return source.read_bytes()
+class Materializer:
+    """Turns artifacts (bytes, blob digests, copies, rendition recipes) into blobs or bytes.
+
+    Copies and renditions are keyed by the source file's stamp, so an unchanged static file
+    or image is neither read nor re-encoded on the next build.
+    """
+
+    def __init__(self, site_root: Path, state_dir: Path | None) -> None:
+        self.site_root = site_root
+        cache = state_dir / "cache" if state_dir else None
+        self.blobs = BlobStore(cache / "blobs" if cache else None)
+        self.rendition_cache = cache / "renditions" if cache else None
+        self.index_path = cache / "derived.json" if cache else None
+        self.index: dict[str, str] = {}
+        if self.index_path and self.index_path.is_file():
+            try:
+                self.index = json.loads(self.index_path.read_text())
+            except ValueError:
+                self.index = {}
+        self.used: dict[str, str] = {}
+
+    def _recipe(self, artifact: Artifact) -> str:
+        assert artifact.source is not None
+        stat = (self.site_root / artifact.source).stat()
+        return f"{artifact.source}|{stat.st_size}|{stat.st_mtime_ns}|{artifact.transform}"
+
+    def _produce(self, artifact: Artifact) -> bytes:
+        if artifact.data is not None:
+            return artifact.data
+        if artifact.digest is not None:
+            return self.blobs.read(artifact.digest)
+        assert artifact.source is not None, artifact.path
+        source = self.site_root / artifact.source
+        if artifact.transform:
+            return encode(source, artifact.transform, self.rendition_cache)
+        return source.read_bytes()
+
+    def digest(self, artifact: Artifact) -> str:
+        """The artifact's digest, with its bytes stored as a blob (cache on)."""
+        if artifact.digest is not None and (
+            self.blobs.folder is None or self.blobs.has(artifact.digest)
+        ):
+            return artifact.digest
+        if artifact.data is not None:
+            return self.blobs.put(artifact.data)
+        recipe = self._recipe(artifact)
+        known = self.index.get(recipe)
+        if known and self.blobs.has(known):
+            self.used[recipe] = known
+            return known
+        digest = self.blobs.put(self._produce(artifact))
+        self.used[recipe] = digest
+        return digest
+
+    def data(self, artifact: Artifact) -> bytes:
+        return self._produce(artifact)
+
+    def save(self) -> None:
+        if self.index_path is None:
+            return
+        text = json.dumps(dict(sorted(self.used.items())), indent=0)
+        self.index_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.index_path.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, self.index_path)
+
+
+def _describe(digest: str, size: int, media_type: str) -> dict[str, object]:
+    return {"sha256": digest, "size": size, "type": media_type}
 
 
 class MemorySink:
@@ -53,9 +115,7 @@ class MemorySink:
         self.files: dict[str, dict[str, bytes]] = {}
         self.media_types: dict[str, dict[str, str]] = {}
 
-    def publish(
-        self, outputs: dict[str, list[Artifact]], site_root: Path, cache_dir: Path | None
-    ) -> Published:
+    def publish(self, outputs: dict[str, list[Artifact]], materializer: Materializer) -> Published:
         manifest: dict[str, dict[str, dict[str, object]]] = {}
         stats: dict[str, ChannelStats] = {}
         for channel, artifacts in sorted(outputs.items()):
@@ -63,19 +123,15 @@ class MemorySink:
             types: dict[str, str] = {}
             entry: dict[str, dict[str, object]] = {}
             for artifact in artifacts:
-                data = artifact_bytes(artifact, site_root, cache_dir)
+                data = materializer.data(artifact)
                 files[artifact.path] = data
                 types[artifact.path] = artifact.media_type
-                entry[artifact.path] = _describe(data, artifact.media_type)
+                entry[artifact.path] = _describe(digest_of(data), len(data), artifact.media_type)
             self.files[channel] = files
             self.media_types[channel] = types
             manifest[channel] = dict(sorted(entry.items()))
             stats[channel] = ChannelStats(len(files), sum(len(d) for d in files.values()))
         return Published(manifest, stats)
-
-
-def _describe(data: bytes, media_type: str) -> dict[str, object]:
-    return {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "type": media_type}
 
 
 class DiskSink:
@@ -92,66 +148,76 @@ class DiskSink:
         except (OSError, ValueError):
             return {}
 
-    def publish(
-        self, outputs: dict[str, list[Artifact]], site_root: Path, cache_dir: Path | None
-    ) -> Published:
-        out = self.out_dir
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = out.parent / f".{out.name}.staging"
+    def publish(self, outputs: dict[str, list[Artifact]], materializer: Materializer) -> Published:
+        previous = self._previous_manifest()
+        planned: dict[str, list[tuple[Artifact, str, int]]] = {}
+        manifest: dict[str, dict[str, dict[str, object]]] = {}
+        for channel, artifacts in sorted(outputs.items()):
+            rows = []
+            entry: dict[str, dict[str, object]] = {}
+            for artifact in sorted(artifacts, key=lambda a: a.path):
+                if materializer.blobs.folder is None:
+                    data = materializer.data(artifact)
+                    digest, size = digest_of(data), len(data)
+                    artifact = Artifact(artifact.path, artifact.media_type, data=data)
+                else:
+                    digest = materializer.digest(artifact)
+                    size = materializer.blobs.path(digest).stat().st_size
+                rows.append((artifact, digest, size))
+                entry[artifact.path] = _describe(digest, size, artifact.media_type)
+            planned[channel] = rows
+            manifest[channel] = entry
+        stats = {name: self._stats(rows, previous.get(name, {})) for name, rows in planned.items()}
+        if manifest == previous and self._complete(manifest):
+            for item in stats.values():
+                item.unchanged, item.written, item.removed = item.files, 0, 0
+            self._write_deploy_manifests(self.out_dir, manifest, manifest)
+            materializer.save()
+            return Published(manifest, stats)
+        staging = self.out_dir.parent / f".{self.out_dir.name}.staging"
         if staging.exists():
             shutil.rmtree(staging)
-        staging.mkdir()
-        previous = self._previous_manifest()
-        manifest: dict[str, dict[str, dict[str, object]]] = {}
-        stats: dict[str, ChannelStats] = {}
+        staging.mkdir(parents=True)
         try:
-            for channel, artifacts in sorted(outputs.items()):
-                manifest[channel], stats[channel] = self._write_channel(
-                    channel, artifacts, staging, previous.get(channel, {}), site_root, cache_dir
-                )
+            for channel, rows in planned.items():
+                self._write(staging / channel, rows, materializer)
             self._write_deploy_manifests(staging, manifest, previous)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         self._swap(staging)
+        materializer.save()
         return Published(manifest, stats)
 
-    def _write_channel(
-        self,
-        channel: str,
-        artifacts: list[Artifact],
-        staging: Path,
-        before: dict[str, dict[str, object]],
-        site_root: Path,
-        cache_dir: Path | None,
-    ) -> tuple[dict[str, dict[str, object]], ChannelStats]:
-        entry: dict[str, dict[str, object]] = {}
-        stats = ChannelStats()
+    def _complete(self, manifest: dict[str, dict[str, dict[str, object]]]) -> bool:
+        return all((self.out_dir / channel).is_dir() for channel in manifest)
+
+    def _stats(
+        self, rows: list[tuple[Artifact, str, int]], before: dict[str, dict[str, object]]
+    ) -> ChannelStats:
+        stats = ChannelStats(files=len(rows), bytes=sum(size for _a, _d, size in rows))
+        for artifact, digest, _size in rows:
+            if before.get(artifact.path, {}).get("sha256") == digest:
+                stats.unchanged += 1
+            else:
+                stats.written += 1
+        stats.removed = len(set(before) - {a.path for a, _d, _s in rows})
+        return stats
+
+    def _write(
+        self, folder: Path, rows: list[tuple[Artifact, str, int]], materializer: Materializer
+    ) -> None:
         made: set[Path] = set()
-        for artifact in sorted(artifacts, key=lambda a: a.path):
-            target = staging / channel / artifact.path
+        for artifact, digest, _size in rows:
+            target = folder / artifact.path
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
-            data = artifact_bytes(artifact, site_root, cache_dir)
-            described = _describe(data, artifact.media_type)
-            old = self.out_dir / channel / artifact.path
-            old_entry = before.get(artifact.path)
-            if old_entry and old_entry.get("sha256") == described["sha256"] and old.is_file():
-                try:
-                    os.link(old, target)
-                    stats.unchanged += 1
-                except OSError:
-                    target.write_bytes(data)
-                    stats.unchanged += 1
+            if materializer.blobs.folder is None:
+                assert artifact.data is not None
+                target.write_bytes(artifact.data)
             else:
-                target.write_bytes(data)
-                stats.written += 1
-            entry[artifact.path] = described
-            stats.files += 1
-            stats.bytes += len(data)
-        stats.removed = len(set(before) - set(entry))
-        return dict(sorted(entry.items())), stats
+                materializer.blobs.place(digest, target)
 
     def _write_deploy_manifests(
         self,
@@ -170,7 +236,9 @@ class DiskSink:
             diff = {
                 "added": sorted(set(files) - set(before)),
                 "changed": sorted(
-                    p for p in set(files) & set(before) if files[p]["sha256"] != before[p].get("sha256")
+                    p
+                    for p in set(files) & set(before)
+                    if files[p]["sha256"] != before[p].get("sha256")
                 ),
                 "removed": sorted(set(before) - set(files)),
             }

@@ -1,61 +1,174 @@
-"""Render: each channel turns its routes into artifacts, in memory.
+"""Render: each channel turns its routes into artifacts, in memory, reusing what it can.
 
-A render failure in one output (a template error) is recorded and rendering goes on, so one
+A route whose recorded inputs are unchanged is taken from the render cache. The rest are
+rendered in chunks through a `concurrent.futures.Executor`: in this process, in a pool of
+forked processes (which inherit the build state), or on a Dask cluster (which loads it from
+a snapshot file). A render failure in one output is recorded and rendering goes on, so one
 build reports every broken output at once.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+from .blobs import BlobStore, digest_of
 from .channel import Artifact, Channel, Route
-from .context import RenderContext, Usage
-from .diagnostics import Diagnostic, Location
+from .context import RenderContext
+from .depends import RECORDER
+from .diagnostics import Diagnostic, Diagnostics, Location
+from .incremental import Entry, Inputs, RenderCache, make_entry, still_valid
 from .templates import TemplateProblem
 
 
 @dataclass
 class ChannelOutput:
     artifacts: list[Artifact] = field(default_factory=list)
-    #: route path -> what that render used (for incremental rebuilds)
-    usage: dict[str, Usage] = field(default_factory=dict)
+    rendered: int = 0
+    reused: int = 0
+
+
+@dataclass
+class ChunkResult:
+    artifacts: list[Artifact]
+    entries: dict[str, Entry]
+    assets: list[Artifact]
+    diagnostics: list[Diagnostic]
+
+
+@dataclass
+class Job:
+    """Everything a worker needs to render routes of one channel."""
+
+    channel: Channel
+    ctx: RenderContext
+    inputs: Inputs
+    blobs: BlobStore
+
+
+#: Jobs of the running build, inherited by forked workers; others load a snapshot.
+_JOBS: dict[str, Job] = {}
 
 
 def _located(problem: TemplateProblem, route: Route) -> Diagnostic:
     diagnostic = problem.diagnostic
     if diagnostic.location is None and route.source:
-        return Diagnostic(
-            diagnostic.severity,
-            diagnostic.code,
-            diagnostic.message,
-            Location(route.source),
-            diagnostic.hint,
-        )
+        return dataclasses.replace(diagnostic, location=Location(route.source))
     return diagnostic
 
 
-def render_routes(channel: Channel, ctx: RenderContext, routes: list[Route]) -> ChannelOutput:
-    out = ChannelOutput()
-    for route in routes:
-        ctx.begin()
-        try:
-            artifacts = channel.render(route, ctx)
-        except TemplateProblem as problem:
-            ctx.diagnostics.add(_located(problem, route))
-            continue
-        out.artifacts.extend(artifacts)
-        out.usage[route.path] = ctx.usage
-    return out
+def _job(key: str, channel: str) -> Job:
+    job = _JOBS.get(f"{key}:{channel}")
+    if job is None:  # a worker that did not fork from the build: the key is a snapshot
+        from .snapshot import load_job
+
+        job = load_job(key, channel)
+        _JOBS[f"{key}:{channel}"] = job
+    return job
 
 
-def render_channel(channel: Channel, ctx: RenderContext) -> ChannelOutput:
-    """Check, render every route, then the channel's finishing outputs and assets."""
+def render_chunk(key: str, channel_name: str, routes: list[Route], keep_data: bool) -> ChunkResult:
+    """Render some routes of one channel; runs in any worker of any executor."""
+    job = _job(key, channel_name)
+    ctx, channel = job.ctx, job.channel
+    local = Diagnostics(strict=ctx.diagnostics.strict, silenced=ctx.diagnostics.silenced)
+    shared, ctx.diagnostics = ctx.diagnostics, local
+    artifacts: list[Artifact] = []
+    entries: dict[str, Entry] = {}
+    assets: dict[str, Artifact] = {}
+    try:
+        for route in routes:
+            ctx.begin()
+            try:
+                made = channel.render(route, ctx)
+            except TemplateProblem as problem:
+                local.add(_located(problem, route))
+                continue
+            finally:
+                usage = RECORDER.usage
+                RECORDER.usage = None
+            stored = []
+            for artifact in made:
+                digest = artifact.digest
+                if artifact.data is not None:
+                    digest = job.blobs.put(artifact.data, digest_of(artifact.data))
+                data = artifact.data if keep_data else None
+                stored.append(dataclasses.replace(artifact, digest=digest, data=data))
+            artifacts.extend(stored)
+            for asset in ctx.route_assets:
+                assets.setdefault(asset.path, asset)
+            if usage is not None:
+                entries[route.path] = make_entry(job.inputs, route, usage, stored, ctx.route_assets)
+    finally:
+        ctx.diagnostics = shared
+    return ChunkResult(artifacts, entries, list(assets.values()), local.items)
+
+
+def render_channel(
+    job_key: str,
+    job: Job,
+    cache: RenderCache,
+    executor: Executor | None,
+    workers: int,
+) -> ChannelOutput:
+    """Check, reuse or render every route, then the channel's finishing outputs."""
+    channel, ctx = job.channel, job.ctx
+    _JOBS[f"{job_key}:{channel.name}"] = job
     channel.check(ctx.site, ctx)
-    out = render_routes(channel, ctx, ctx.routes())
+    out = ChannelOutput()
+    todo: list[Route] = []
+    for route in ctx.routes():
+        entry = cache.get(route.path)
+        if (
+            entry is not None
+            and still_valid(entry, job.inputs, route)
+            and all(job.blobs.has(d) for _p, _m, d in entry.artifacts)
+        ):
+            out.artifacts.extend(Artifact(p, m, digest=d) for p, m, d in entry.artifacts)
+            ctx.add_assets(entry.assets)
+            cache.keep(route.path, entry)
+            out.reused += 1
+        else:
+            todo.append(route)
+    keep_data = job.blobs.folder is None
+    if executor is None or len(todo) < 64:
+        results = [render_chunk(job_key, channel.name, todo, keep_data)]
+    else:
+        size = max(16, len(todo) // (workers * 4) + 1)
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        futures = [
+            executor.submit(render_chunk, job_key, channel.name, chunk, keep_data)
+            for chunk in chunks
+        ]
+        results = [f.result() for f in futures]
+    for result in results:
+        out.artifacts.extend(result.artifacts)
+        ctx.add_assets(result.assets)
+        ctx.diagnostics.extend(result.diagnostics)
+        for path, entry in result.entries.items():
+            cache.keep(path, entry)
+    out.rendered = len(todo)
     ctx.begin()
     try:
         out.artifacts.extend(channel.finish(ctx.site, ctx))
     except TemplateProblem as problem:
         ctx.diagnostics.add(problem.diagnostic)
+    finally:
+        RECORDER.usage = None
     out.artifacts.extend(ctx.assets())
     return out
+
+
+def write_snapshot(path: Path, state: Any) -> None:
+    """State for workers that were not forked from this process (a Dask cluster)."""
+    with path.open("wb") as handle:
+        pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def forget(job_key: str) -> None:
+    for key in [k for k in _JOBS if k.startswith(f"{job_key}:")]:
+        del _JOBS[key]

@@ -51,11 +51,7 @@ def resolve(
 ) -> Plan:
     plan = Plan(static_files=sorted(static_files))
     for channel in channels:
-        selected = [
-            item
-            for item in site.visible()
-            if channel.select(item.view(channel.name))
-        ]
+        selected = [item for item in site.visible() if channel.select(item.view(channel.name))]
         plan.selected[channel.name] = selected
         views = [item.view(channel.name) for item in selected]
         routes = sorted(channel.plan(site, views), key=lambda r: (r.path, r.output))
@@ -93,8 +89,9 @@ def _check(channel: Channel, routes: list[Route], diagnostics: Diagnostics) -> N
                 "url.collision",
                 f"{channel.name}: {route.source or route.output} and "
                 f"{other.source or other.output} claim {what} output path "
-                f"({other.path} / {route.path})" if not same_case else
-                f"{channel.name}: {route.source or route.output} and "
+                f"({other.path} / {route.path})"
+                if not same_case
+                else f"{channel.name}: {route.source or route.output} and "
                 f"{other.source or other.output} both claim {route.path}",
                 where,
                 "give one of them another slug",

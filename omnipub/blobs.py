@@ -1,0 +1,55 @@
+"""A content-addressed store of output bytes under `.omnipub/cache/blobs/`.
+
+Every published file is a hard link to its blob, so a build writes each distinct output
+once, a later build reuses unchanged outputs without rendering or writing them, and a CI
+job that restores `.omnipub/cache` gets the same benefit on a fresh clone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class BlobStore:
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    def path(self, digest: str) -> Path:
+        assert self.folder is not None
+        return self.folder / digest[:2] / digest
+
+    def has(self, digest: str) -> bool:
+        return self.folder is not None and self.path(digest).is_file()
+
+    def put(self, data: bytes, digest: str | None = None) -> str:
+        digest = digest or digest_of(data)
+        if self.folder is None:
+            return digest
+        target = self.path(digest)
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        return digest
+
+    def read(self, digest: str) -> bytes:
+        return self.path(digest).read_bytes()
+
+    def place(self, digest: str, target: Path) -> None:
+        """Put the blob at `target`: a hard link where possible, else a copy."""
+        source = self.path(digest)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)

@@ -1,0 +1,146 @@
+"""The render cache: reuse a route's output when nothing it read has changed.
+
+Each entry remembers, per channel and output path, the fingerprint of the inputs the last
+render recorded (see `depends.py`) and the digests of the bytes it produced. A build
+recomputes the fingerprint over the same recorded inputs with today's digests; equal means
+the stored bytes are still exact. The cache is versioned; a bad entry is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .channel import Artifact, Route
+from .depends import Usage
+
+CACHE_VERSION = "routes-1"
+
+
+@dataclass(frozen=True)
+class Entry:
+    fingerprint: str
+    output: str
+    items: tuple[tuple[str, str], ...]
+    shape: bool
+    now: bool
+    #: (path, media type, digest) of each artifact the render produced
+    artifacts: tuple[tuple[str, str, str], ...]
+    assets: tuple[Artifact, ...]
+    templates: tuple[str, ...]
+
+
+@dataclass
+class Inputs:
+    """Today's digests, against which recorded dependencies are checked."""
+
+    channel: str
+    items: dict[tuple[str, str], str]
+    shape: str
+    now: str
+
+    def fingerprint(
+        self,
+        route: Route,
+        items: Iterable[tuple[str, str]],
+        shape: bool,
+        now: bool,
+    ) -> str:
+        h = hashlib.sha256()
+        h.update(self.channel.encode())
+        h.update(
+            repr(
+                (route.output, route.path, route.url, route.lang, route.item_id, route.params)
+            ).encode()
+        )
+        for key in sorted(items):
+            h.update(repr((key, self.items.get(key, "-"))).encode())
+        if shape:
+            h.update(b"shape:" + self.shape.encode())
+        if now:
+            h.update(b"now:" + self.now.encode())
+        return h.hexdigest()
+
+
+def make_entry(
+    inputs: Inputs, route: Route, usage: Usage, artifacts: list[Artifact], assets: list[Artifact]
+) -> Entry:
+    return Entry(
+        fingerprint=inputs.fingerprint(route, usage.items, usage.shape, usage.now),
+        output=route.output,
+        items=tuple(sorted(usage.items)),
+        shape=usage.shape,
+        now=usage.now,
+        artifacts=tuple((a.path, a.media_type, a.digest or "") for a in artifacts),
+        assets=tuple(assets),
+        templates=tuple(sorted(usage.templates)),
+    )
+
+
+def still_valid(entry: Entry, inputs: Inputs, route: Route) -> bool:
+    return entry.output == route.output and entry.fingerprint == inputs.fingerprint(
+        route, entry.items, entry.shape, entry.now
+    )
+
+
+class RenderCache:
+    """Entries of one channel, read at the start of a build and written after success."""
+
+    def __init__(self, folder: Path | None, channel: str, static_digest: str) -> None:
+        self.path = folder / f"routes-{channel}.pickle" if folder else None
+        self.static_digest = static_digest
+        self.entries: dict[str, Entry] = {}
+        self.fresh: dict[str, Entry] = {}
+        if self.path is None:
+            return
+        try:
+            with self.path.open("rb") as handle:
+                version, digest, entries = pickle.load(handle)
+        except Exception:  # missing, torn or foreign: start empty
+            return
+        if version == CACHE_VERSION and digest == static_digest and isinstance(entries, dict):
+            self.entries = entries
+
+    def get(self, path: str) -> Entry | None:
+        return self.entries.get(path)
+
+    def keep(self, path: str, entry: Entry) -> None:
+        self.fresh[path] = entry
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(
+                (CACHE_VERSION, self.static_digest, self.fresh),
+                handle,
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
+        os.replace(tmp, self.path)
+
+
+def static_digest(*parts: object, folders: Iterable[Path] = ()) -> str:
+    """Digest of a channel's fixed inputs: its version, config, templates and catalogues."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(repr(part).encode())
+        h.update(b"\x1f")
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        files = (
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        )
+        for path in sorted(files):
+            h.update(path.relative_to(folder).as_posix().encode())
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
