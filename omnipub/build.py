@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import os
 import tempfile
 import time
@@ -27,7 +28,7 @@ from .depends import site_digests
 from .diagnostics import Diagnostic, Diagnostics, Location, Severity, UsageError
 from .discover import SourceFile, discover
 from .document import Document, LoadError, parse_document
-from .executors import executor_for
+from .executors import cpu_count, executor_for
 from .i18n import CORE_CATALOGUES, Catalogue
 from .ids import Lock
 from .images import ImageInfo, index_images
@@ -109,24 +110,61 @@ def load_channels(
 def load_documents(
     sources: list[SourceFile], config: SiteConfig, cache: DocumentCache, diagnostics: Diagnostics
 ) -> dict[str, Document]:
-    """Read and parse every content file once; a cached parse is reused by content hash."""
+    """Read and parse every content file once; unchanged files come from the cache.
+
+    A file whose size and mtime match the last build is not even read. Parsing of the rest
+    runs on every core for large batches.
+    """
     documents: dict[str, Document] = {}
+    misses: list[tuple[SourceFile, bytes, str]] = []
     for source in sources:
         if source.kind != "content":
             continue
-        try:
-            if source.size > config.max_file_bytes:  # never read a huge file into memory
-                raise LoadError(too_large(source, config.max_file_bytes))
-            raw = source.path.read_bytes()
-            cached = cache.get(hashlib.sha256(raw).hexdigest(), source.rel)
-            document = cached or parse_document(source, raw, config.max_file_bytes)
-            if cached is None:
-                cache.put(document)
-        except LoadError as exc:
-            diagnostics.add(exc.diagnostic)
+        if source.size > config.max_file_bytes:  # never read a huge file into memory
+            diagnostics.add(too_large(source, config.max_file_bytes))
             continue
+        known = cache.known_hash(source.rel, source.size, source.mtime_ns)
+        cached = cache.get(known, source.rel) if known else None
+        if cached is not None:
+            documents[source.rel] = cached
+            cache.stamp(source.rel, source.size, source.mtime_ns, cached.content_hash)
+            continue
+        raw = source.path.read_bytes()
+        content_hash = hashlib.sha256(raw).hexdigest()
+        cached = cache.get(content_hash, source.rel)
+        if cached is not None:
+            documents[source.rel] = cached
+            cache.stamp(source.rel, source.size, source.mtime_ns, content_hash)
+            continue
+        misses.append((source, raw, content_hash))
+    settings = (config.max_file_bytes, config.markdown.allow_html, config.markdown.allowed_schemes)
+    jobs = [(source, raw, settings) for source, raw, _hash in misses]
+    if len(jobs) >= 64 and cpu_count() > 1 and "fork" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=cpu_count(), mp_context=context) as pool:
+            results = list(pool.map(_parse_one, jobs, chunksize=16))
+    else:
+        results = [_parse_one(job) for job in jobs]
+    for (source, _raw, content_hash), (document, problem) in zip(misses, results, strict=True):
+        if problem is not None:
+            diagnostics.add(problem)
+            continue
+        assert document is not None
+        cache.put(document)
+        cache.stamp(source.rel, source.size, source.mtime_ns, content_hash)
         documents[source.rel] = document
+    cache.save_stamps()
     return documents
+
+
+def _parse_one(
+    job: tuple[SourceFile, bytes, tuple[int, bool, tuple[str, ...]]],
+) -> tuple[Document | None, Diagnostic | None]:
+    source, raw, (max_bytes, allow_html, schemes) = job
+    try:
+        return parse_document(source, raw, max_bytes, allow_html, schemes), None
+    except LoadError as exc:
+        return None, exc.diagnostic
 
 
 def too_large(source: SourceFile, limit: int) -> Diagnostic:
@@ -187,7 +225,8 @@ def build(options: BuildOptions, sink: DiskSink | MemorySink | None = None) -> B
 
     # discover → load
     sources = discover(config, diagnostics)
-    cache = DocumentCache(config.state_dir if options.use_cache else None)
+    variant = repr((config.markdown.allow_html, config.markdown.allowed_schemes))
+    cache = DocumentCache(config.state_dir if options.use_cache else None, variant)
     documents = load_documents(sources, config, cache, diagnostics)
     images: dict[str, ImageInfo] = index_images(
         sources, config.state_dir if options.use_cache else None

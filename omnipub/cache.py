@@ -8,6 +8,7 @@ temporary file and a rename so a build killed half-way never leaves a torn entry
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import sys
@@ -21,16 +22,49 @@ CACHE_VERSION = f"doc-{PARSER_VERSION}-py{sys.version_info[0]}.{sys.version_info
 
 
 class DocumentCache:
-    def __init__(self, state_dir: Path | None) -> None:
+    """Parsed documents by content hash, plus file stamps so unchanged files are not read.
+
+    `variant` names the settings a parse depends on (raw HTML policy, URL schemes).
+    """
+
+    def __init__(self, state_dir: Path | None, variant: str = "") -> None:
         self.folder = state_dir / "cache" / "documents" if state_dir else None
+        self.variant = variant
         self.hits = 0
         self.misses = 0
+        self.stamps: dict[str, list[object]] = {}
+        self._stamps_path = state_dir / "cache" / "stamps.json" if state_dir else None
+        if self._stamps_path and self._stamps_path.is_file():
+            try:
+                self.stamps = json.loads(self._stamps_path.read_text())
+            except ValueError:
+                self.stamps = {}
+        self.new_stamps: dict[str, list[object]] = {}
+
+    def known_hash(self, rel: str, size: int, mtime_ns: int) -> str | None:
+        """The content hash of a file whose size and mtime are unchanged."""
+        entry = self.stamps.get(rel)
+        if entry and entry[0] == size and entry[1] == mtime_ns:
+            return str(entry[2])
+        return None
+
+    def stamp(self, rel: str, size: int, mtime_ns: int, content_hash: str) -> None:
+        self.new_stamps[rel] = [size, mtime_ns, content_hash]
+
+    def save_stamps(self) -> None:
+        if self._stamps_path is None or self.new_stamps == self.stamps:
+            return
+        self._stamps_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._stamps_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.new_stamps, sort_keys=True))
+        os.replace(tmp, self._stamps_path)
 
     def _path(self, content_hash: str, rel: str) -> Path | None:
         if self.folder is None:
             return None
         # The path is part of the key: documents remember where they came from.
-        key = hashlib.sha256(f"{CACHE_VERSION}\0{rel}\0{content_hash}".encode()).hexdigest()
+        text = f"{CACHE_VERSION}\0{self.variant}\0{rel}\0{content_hash}"
+        key = hashlib.sha256(text.encode()).hexdigest()
         return self.folder / key[:2] / f"{key}.pickle"
 
     def get(self, content_hash: str, rel: str) -> Document | None:

@@ -17,6 +17,7 @@ from . import blocks, markdown
 from .channel import Artifact, Channel, Route
 from .depends import RECORDER, Usage, paused, touch, touch_now
 from .diagnostics import Diagnostics, Location
+from .document import Document
 from .images import ImageInfo, Rendition, plan_renditions
 from .items import Item, ItemView
 from .links import image_source, source_link
@@ -159,8 +160,10 @@ class RenderContext:
 
     # --- Markdown ---------------------------------------------------------------------------
 
-    def _link_resolver(self, view: ItemView | None, rel: str) -> markdown.LinkResolver:
-        lang = view.lang if view else self.site.config.default_language
+    def _link_resolver(
+        self, view: ItemView | None, rel: str, lang: str | None = None
+    ) -> markdown.LinkResolver:
+        lang = view.lang if view else (lang or self.site.config.default_language)
 
         def resolve(href: str, _line: int | None) -> str:
             link = source_link(rel, href)
@@ -195,9 +198,6 @@ class RenderContext:
 
         return resolve
 
-    def body_tokens(self, view: ItemView) -> Sequence[Any]:
-        return view.tokens
-
     def html(
         self,
         view: ItemView,
@@ -206,29 +206,29 @@ class RenderContext:
         widths: tuple[int, ...] = (480, 800, 1200),
         sizes: str = "(max-width: 800px) 100vw, 800px",
     ) -> str:
-        """The item's body as HTML for this channel, links and images resolved."""
-        options = markdown.RenderOptions(
-            resolve_link=self._link_resolver(view, view.rel),
-            resolve_image=self._image_resolver(view.rel, widths, sizes),
-            allow_html=self.site.config.markdown.allow_html and not sanitized,
-            allowed_schemes=self.site.config.markdown.allowed_schemes,
-        )
-        out = markdown.render_html(view.tokens, options)
-        return markdown.sanitize(out, options.allowed_schemes) if sanitized else out
+        """The item's body as HTML for this channel, links and images resolved.
 
-    def html_of_document(self, rel: str, tokens: Sequence[Any], lang: str) -> str:
-        """HTML for a section or home page body (no item view)."""
-        view = None
-        options = markdown.RenderOptions(
-            resolve_link=self._link_resolver(view, rel),
-            resolve_image=self._image_resolver(rel, (480, 800, 1200), "100vw"),
-            allow_html=self.site.config.markdown.allow_html,
-            allowed_schemes=self.site.config.markdown.allowed_schemes,
+        `sanitized` gives the nh3-cleaned form (what app and signage publish)."""
+        pre = view.prerendered
+        return markdown.fill(
+            pre.sanitized if sanitized else pre.html,
+            pre,
+            self._link_resolver(view, view.rel),
+            self._image_resolver(view.rel, widths, sizes),
         )
-        return markdown.render_html(tokens, options)
+
+    def html_of_document(
+        self, document: Document, lang: str, widths: tuple[int, ...] = (480, 800, 1200)
+    ) -> str:
+        """HTML for a section or home page body (no item view)."""
+        pre = document.pre
+        resolve = self._link_resolver(None, document.rel, lang)
+        return markdown.fill(
+            pre.html, pre, resolve, self._image_resolver(document.rel, widths, "100vw")
+        )
 
     def text(self, view: ItemView) -> str:
-        return markdown.render_text(view.tokens)
+        return view.prerendered.text
 
     def blocks(self, view: ItemView, widths: tuple[int, ...] = (480, 800, 1200)) -> list[dict]:
         """The body as a block list a native app draws without a web view."""

@@ -28,14 +28,28 @@ class Document:
     format: str
     body: str
     body_line: int
-    tokens: list[Token]
     headings: list[markdown.Heading]
     links: list[markdown.LinkRef]
-    #: parsed per-channel body overrides (`channels: {signage: {body: ...}}`)
-    channel_tokens: dict[str, list[Token]] = field(default_factory=dict)
+    #: the body rendered once for every channel (URLs as placeholders)
+    pre: markdown.Prerendered
+    #: per-channel body overrides (`channels: {signage: {body: ...}}`): text, line, render
+    channel_bodies: dict[str, tuple[str, int]] = field(default_factory=dict)
+    channel_pre: dict[str, markdown.Prerendered] = field(default_factory=dict)
 
     def line_of(self, key: str) -> int | None:
         return self.lines.get(key)
+
+    @property
+    def tokens(self) -> list[Token]:
+        """The token stream, parsed again on demand: documents keep only prerendered text,
+        which is a fraction of the memory of tokens and all most channels need."""
+        return markdown.parse(self.body, self.body_line)
+
+    def tokens_for(self, channel: str) -> list[Token]:
+        if channel in self.channel_bodies:
+            body, line = self.channel_bodies[channel]
+            return markdown.parse(body, line)
+        return self.tokens
 
 
 class LoadError(Exception):
@@ -85,7 +99,13 @@ def decode(raw: bytes, rel: str) -> str:
         ) from None
 
 
-def parse_document(source: SourceFile, raw: bytes, max_bytes: int) -> Document:
+def parse_document(
+    source: SourceFile,
+    raw: bytes,
+    max_bytes: int,
+    allow_html: bool = False,
+    schemes: tuple[str, ...] = markdown.DEFAULT_SCHEMES,
+) -> Document:
     rel = source.rel
     if len(raw) > max_bytes:
         raise _fail(
@@ -112,13 +132,17 @@ def parse_document(source: SourceFile, raw: bytes, max_bytes: int) -> Document:
             rel, "front-matter.syntax", str(exc), exc.line, exc.column, exc.hint, shown
         ) from None
     tokens = markdown.parse(body, matter.body_line)
-    channel_tokens: dict[str, list[Token]] = {}
+    channel_bodies: dict[str, tuple[str, int]] = {}
+    channel_pre: dict[str, markdown.Prerendered] = {}
     channels = matter.data.get("channels")
     if isinstance(channels, dict):
         for name, override in channels.items():
             if isinstance(override, dict) and isinstance(override.get("body"), str):
                 line = matter.lines.get(f"channels.{name}.body", matter.body_line)
-                channel_tokens[str(name)] = markdown.parse(str(override["body"]), line)
+                channel_bodies[str(name)] = (str(override["body"]), line)
+                channel_pre[str(name)] = markdown.prerender(
+                    markdown.parse(str(override["body"]), line), allow_html, schemes
+                )
     return Document(
         rel=rel,
         content_hash=hashlib.sha256(raw).hexdigest(),
@@ -127,10 +151,11 @@ def parse_document(source: SourceFile, raw: bytes, max_bytes: int) -> Document:
         format=matter.format,
         body=body,
         body_line=matter.body_line,
-        tokens=tokens,
         headings=markdown.headings_of(tokens),
         links=markdown.links_of(tokens),
-        channel_tokens=channel_tokens,
+        pre=markdown.prerender(tokens, allow_html, schemes),
+        channel_bodies=channel_bodies,
+        channel_pre=channel_pre,
     )
 
 

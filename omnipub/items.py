@@ -16,6 +16,7 @@ from markdown_it.token import Token
 
 from .depends import touch
 from .document import Document
+from .markdown import Prerendered
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,15 @@ class ItemView:
 
     @property
     def tokens(self) -> Sequence[Token]:
+        """Parsed on demand (see Document.tokens); prefer `prerendered`."""
         touch(self.item.key)
-        return self.item.document.channel_tokens.get(self.channel, self.item.document.tokens)
+        return self.item.document.tokens_for(self.channel)
+
+    @property
+    def prerendered(self) -> Prerendered:
+        touch(self.item.key)
+        doc = self.item.document
+        return doc.channel_pre.get(self.channel, doc.pre)
 
     @property
     def id(self) -> str:

@@ -9,6 +9,7 @@ different URL in each channel.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -57,6 +58,8 @@ class RenderOptions:
     resolve_image: ImageResolver | None = None
     allow_html: bool = False
     allowed_schemes: tuple[str, ...] = ("http", "https", "mailto", "tel")
+    #: prerendering: every internal link goes through `resolve_link`, whatever its scheme
+    placeholders: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -166,6 +169,11 @@ def highlight_css() -> str:
     return HtmlFormatter(style="friendly").get_style_defs(".highlight")
 
 
+def _attrs(token: Token) -> str:
+    attrs = {k: v for k, v in (token.attrs or {}).items() if k != "href"}
+    return "".join(f' {k}="{html.escape(str(v))}"' for k, v in attrs.items())
+
+
 def _install_render_rules(md: MarkdownIt) -> None:
     def link_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
         token = tokens[idx]
@@ -176,10 +184,11 @@ def _install_render_rules(md: MarkdownIt) -> None:
                 href = "#"
             elif opts.resolve_link and is_internal(href):
                 href = opts.resolve_link(href, token.map[0] + 1 if token.map else None)
-        attrs = {k: v for k, v in (token.attrs or {}).items() if k != "href"}
-        extra = "".join(f' {k}="{html.escape(str(v))}"' for k, v in attrs.items())
+                if opts.placeholders:
+                    return f'<a href="{href}"{_attrs(token)}>'
+
         rel = "" if is_internal(href) else ' rel="noopener"'
-        return f'<a href="{html.escape(href)}"{extra}{rel}>'
+        return f'<a href="{html.escape(href)}"{_attrs(token)}{rel}>'
 
     def image(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
         token = tokens[idx]
@@ -296,3 +305,76 @@ def render_text(tokens: Sequence[Token]) -> str:
                 chunks.append(text)
             current = []
     return "\n\n".join(chunks)
+
+
+# --- prerendering ---------------------------------------------------------------------------
+
+#: Placeholders for link and image URLs in prerendered HTML; a channel fills them in.
+REF_SCHEME = "omnipub-ref"
+_REF = re.compile(r'(href|src)="omnipub-ref:([LI])(\d+)"')
+
+
+@dataclass(frozen=True)
+class Prerendered:
+    """A body rendered once for every channel, with URLs left as numbered placeholders."""
+
+    html: str
+    sanitized: str
+    text: str
+    links: tuple[tuple[str, int | None], ...]
+    images: tuple[tuple[str, str], ...]
+
+
+def prerender(
+    tokens: Sequence[Token], allow_html: bool, allowed_schemes: Sequence[str]
+) -> Prerendered:
+    links: list[tuple[str, int | None]] = []
+    images: list[tuple[str, str]] = []
+
+    def link(href: str, line: int | None) -> str:
+        links.append((href, line))
+        return f"{REF_SCHEME}:L{len(links) - 1}"
+
+    def image(src: str, alt: str, _line: int | None) -> dict[str, Any]:
+        images.append((src, alt))
+        return {"src": f"{REF_SCHEME}:I{len(images) - 1}"}
+
+    options = RenderOptions(
+        resolve_link=link,
+        resolve_image=image,
+        allow_html=allow_html,
+        allowed_schemes=tuple(allowed_schemes),
+        placeholders=True,
+    )
+    html_text = render_html(tokens, options)
+    clean = sanitize(html_text, (*allowed_schemes, REF_SCHEME))
+    return Prerendered(html_text, clean, render_text(tokens), tuple(links), tuple(images))
+
+
+def fill(
+    html_text: str,
+    pre: Prerendered,
+    resolve_link: LinkResolver,
+    resolve_image: ImageResolver,
+) -> str:
+    """Put a channel's URLs into prerendered HTML."""
+    cache: dict[tuple[str, int], str] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        kind, index = match.group(2), int(match.group(3))
+        key = (kind, index)
+        if key not in cache:
+            if kind == "L":
+                href, line = pre.links[index]
+                cache[key] = f'href="{html.escape(resolve_link(href, line))}"'
+            else:
+                src, alt = pre.images[index]
+                info = resolve_image(src, alt, None)
+                attrs = [f'src="{html.escape(str(info.get("src", "")))}"']
+                for name in ("srcset", "sizes", "width", "height"):
+                    if info.get(name):
+                        attrs.append(f'{name}="{html.escape(str(info[name]))}"')
+                cache[key] = " ".join(attrs)
+        return cache[key]
+
+    return _REF.sub(replace, html_text)

@@ -46,16 +46,38 @@ SCHEMA_AVAILABILITY = {
 def html_outputs(prefix: str) -> tuple[OutputSpec, ...]:
     """The outputs of an HTML site channel; template names carry no channel prefix."""
     return (
-        OutputSpec("item", "text/html", "item", ("{type}.html", "item.html"),
-                   "{lang}{section}/{slug}/index.html", "{lang}{section}/{slug}/"),
+        OutputSpec(
+            "item",
+            "text/html",
+            "item",
+            ("{type}.html", "item.html"),
+            "{lang}{section}/{slug}/index.html",
+            "{lang}{section}/{slug}/",
+        ),
         OutputSpec("home", "text/html", "collection", ("home.html",), "{lang}index.html"),
-        OutputSpec("section", "text/html", "collection", ("section.html", "list.html"),
-                   "{lang}{section}/[page/{n}/]index.html"),
-        OutputSpec("tag", "text/html", "collection", ("tag.html", "list.html"),
-                   "{lang}tags/{tag}/[page/{n}/]index.html"),
+        OutputSpec(
+            "section",
+            "text/html",
+            "collection",
+            ("section.html", "list.html"),
+            "{lang}{section}/[page/{n}/]index.html",
+        ),
+        OutputSpec(
+            "tag",
+            "text/html",
+            "collection",
+            ("tag.html", "list.html"),
+            "{lang}tags/{tag}/[page/{n}/]index.html",
+        ),
         OutputSpec("tags", "text/html", "collection", ("tags.html",), "{lang}tags/index.html"),
-        OutputSpec("feed", "application/atom+xml", "collection", ("atom.xml",),
-                   "{lang}[{section}/]feed.xml", escaping="xml"),
+        OutputSpec(
+            "feed",
+            "application/atom+xml",
+            "collection",
+            ("atom.xml",),
+            "{lang}[{section}/]feed.xml",
+            escaping="xml",
+        ),
         OutputSpec("alias", "text/html", "collection", ("alias.html",), "{alias}index.html"),
         OutputSpec("404", "text/html", "collection", ("404.html",), "{lang}404.html"),
     )
@@ -140,7 +162,11 @@ class HtmlSiteChannel(Channel):
                 for n in range(1, pages + 1):
                     tail = f"page/{n}/" if n > 1 else ""
                     yield self._route(
-                        "section", f"{prefix}{section}/{tail}", lang, section=section, page=n,
+                        "section",
+                        f"{prefix}{section}/{tail}",
+                        lang,
+                        section=section,
+                        page=n,
                         pages=pages,
                     )
                 if self.feeds_enabled:
@@ -171,11 +197,17 @@ class HtmlSiteChannel(Channel):
         lang = route.lang
         site = ctx.site
         language = site.config.languages[lang]
-        sections = ctx.memo(("nav", lang), lambda: [
-            {"name": s, "title": site.section_page(s, lang).title,
-             "url": ctx.url_for_path(f"{self.language_prefix(lang)}{s}/")}
-            for s in sorted({r.param("section") for r in ctx.routes("section", lang)})
-        ])
+        sections = ctx.memo(
+            ("nav", lang),
+            lambda: [
+                {
+                    "name": s,
+                    "title": site.section_page(s, lang).title,
+                    "url": ctx.url_for_path(f"{self.language_prefix(lang)}{s}/"),
+                }
+                for s in sorted({r.param("section") for r in ctx.routes("section", lang)})
+            ],
+        )
         return {
             "route": route,
             "lang": lang,
@@ -185,7 +217,8 @@ class HtmlSiteChannel(Channel):
             "css": self.css,
             "home_url": ctx.url_for_path(self.language_prefix(lang)),
             "feed_url": ctx.url_for_path(f"{self.language_prefix(lang)}feed.xml")
-            if self.feeds_enabled else None,
+            if self.feeds_enabled
+            else None,
             "sections": sections,
             "languages": self.language_links(route, ctx),
             "availability_labels": AVAILABILITY_LABELS,
@@ -201,19 +234,18 @@ class HtmlSiteChannel(Channel):
             if route.item_id is not None and route.output == "item":
                 url = ctx.url_for((route.item_id, lang))
             else:
-                twin = [
-                    r for r in ctx.routes(route.output, lang)
-                    if r.params == route.params
-                ]
+                twin = [r for r in ctx.routes(route.output, lang) if r.params == route.params]
                 url = twin[0].url if twin else None
             if url:
                 language = ctx.site.config.languages[lang]
-                links.append({"lang": lang, "name": language.name, "url": url,
-                              "current": lang == route.lang})
+                links.append(
+                    {"lang": lang, "name": language.name, "url": url, "current": lang == route.lang}
+                )
         return links if len(links) > 1 else []
 
     def members(self, ctx: RenderContext, lang: str, section: str | None) -> list[ItemView]:
         """Items of one section in one language, newest first (computed once per build)."""
+
         def by_section() -> dict[str | None, list[ItemView]]:
             grouped: dict[str | None, list[ItemView]] = {}
             for v in ctx.items(lang):
@@ -262,6 +294,7 @@ class HtmlSiteChannel(Channel):
 
     def promotions_for(self, view: ItemView, ctx: RenderContext) -> list[ItemView]:
         """Visible promotions that name this product."""
+
         def index() -> dict[str, list[ItemView]]:
             found: dict[str, list[ItemView]] = {}
             for other in ctx.items(view.lang):
@@ -295,10 +328,13 @@ class HtmlSiteChannel(Channel):
         n, pages = route.param("page", 1), route.param("pages", 1)
         size = self.config.page_size
         chunk = members[(n - 1) * size : n * size]
+
         def pages_of() -> dict[tuple[Any, Any], dict[int, str]]:
             grouped: dict[tuple[Any, Any], dict[int, str]] = {}
             for r in ctx.routes(route.output, route.lang):
-                grouped.setdefault((r.param("section"), r.param("tag")), {})[r.param("page")] = r.url
+                grouped.setdefault((r.param("section"), r.param("tag")), {})[r.param("page")] = (
+                    r.url
+                )
             return grouped
 
         siblings = ctx.memo(("pages", route.output, route.lang), pages_of)[
@@ -308,8 +344,13 @@ class HtmlSiteChannel(Channel):
 
     def summaries(self, views: list[ItemView], ctx: RenderContext) -> list[dict[str, Any]]:
         return [
-            {"item": v, "url": ctx.url_for(v, absolute=False),
-             "image": ctx.item_image(v, self.image_widths[:2], "(max-width: 600px) 100vw, 400px")}
+            {
+                "item": v,
+                "url": ctx.url_for(v, absolute=False),
+                "image": ctx.item_image(
+                    v, self.image_widths[:2], "(max-width: 600px) 100vw, 400px"
+                ),
+            }
             for v in views
         ]
 
@@ -319,19 +360,32 @@ class HtmlSiteChannel(Channel):
         info = ctx.site.section_page(section, route.lang)
         body = ""
         if info.document is not None and page.number == 1:
-            body = ctx.html_of_document(info.document.rel, info.document.tokens, route.lang)
-        return {"title": info.title, "summary": info.summary, "body": body, "page": page,
-                "entries": self.summaries(page.items, ctx),
-                "feed_url_section": ctx.url_for_path(
-                    f"{self.language_prefix(route.lang)}{section}/feed.xml"
-                ) if self.feeds_enabled else None}
+            body = ctx.html_of_document(info.document, route.lang)
+        return {
+            "title": info.title,
+            "summary": info.summary,
+            "body": body,
+            "page": page,
+            "entries": self.summaries(page.items, ctx),
+            "feed_url_section": ctx.url_for_path(
+                f"{self.language_prefix(route.lang)}{section}/feed.xml"
+            )
+            if self.feeds_enabled
+            else None,
+        }
 
     def context_tag(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
         tag = route.param("tag")
         page = self._paged(route, ctx, self.tagged(ctx, route.lang).get(tag, []))
         title = ctx.env.globals["t"]("Tagged “{tag}”", route.lang, tag=tag)
-        return {"title": title, "summary": "", "body": "", "page": page, "tag": tag,
-                "entries": self.summaries(page.items, ctx)}
+        return {
+            "title": title,
+            "summary": "",
+            "body": "",
+            "page": page,
+            "tag": tag,
+            "entries": self.summaries(page.items, ctx),
+        }
 
     def context_tags(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
         counts: dict[str, int] = {}
@@ -339,23 +393,27 @@ class HtmlSiteChannel(Channel):
             for tag in view.tags:
                 counts[tag] = counts.get(tag, 0) + 1
         tags = [
-            {"name": tag, "count": counts[tag],
-             "url": ctx.url_for_path(f"{self.language_prefix(route.lang)}tags/{tag}/")}
+            {
+                "name": tag,
+                "count": counts[tag],
+                "url": ctx.url_for_path(f"{self.language_prefix(route.lang)}tags/{tag}/"),
+            }
             for tag in sorted(counts)
         ]
         return {"tags": tags}
 
     def context_home(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
-        home = ctx.site.home.get(route.lang) or ctx.site.home.get(
-            ctx.site.config.default_language
-        )
+        home = ctx.site.home.get(route.lang) or ctx.site.home.get(ctx.site.config.default_language)
         body = ""
         if home is not None and home.document is not None:
-            body = ctx.html_of_document(home.document.rel, home.document.tokens, route.lang)
+            body = ctx.html_of_document(home.document, route.lang)
         latest = [v for v in ctx.items(route.lang) if v.type != "page"][: self.config.page_size]
-        return {"title": home.title if home and home.title else ctx.site.config.title,
-                "summary": home.summary if home else ctx.site.config.description,
-                "body": body, "entries": self.summaries(latest, ctx)}
+        return {
+            "title": home.title if home and home.title else ctx.site.config.title,
+            "summary": home.summary if home else ctx.site.config.description,
+            "body": body,
+            "entries": self.summaries(latest, ctx),
+        }
 
     def context_alias(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
         target = ctx.item(route.param("target"), route.lang)
@@ -367,12 +425,17 @@ class HtmlSiteChannel(Channel):
 
     def context_feed(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
         section = route.param("section")
-        members = ctx.items(route.lang) if section is None else self.members(
-            ctx, route.lang, section)
+        members = (
+            ctx.items(route.lang) if section is None else self.members(ctx, route.lang, section)
+        )
         members = members[:FEED_SIZE]
         entries = [
-            {"item": v, "url": ctx.url_for(v), "html": ctx.html(v),
-             "updated": v.updated or ctx.site.now}
+            {
+                "item": v,
+                "url": ctx.url_for(v),
+                "html": ctx.html(v),
+                "updated": v.updated or ctx.site.now,
+            }
             for v in members
         ]
         updated = max((e["updated"] for e in entries), default=ctx.site.now)
@@ -381,10 +444,18 @@ class HtmlSiteChannel(Channel):
             title = f"{title}: {ctx.site.section_page(section, route.lang).title}"
         home = ctx.url_for_path(self.language_prefix(route.lang), absolute=True)
         listing = ctx.url_for_path(
-            f"{self.language_prefix(route.lang)}{section}/" if section else
-            self.language_prefix(route.lang), absolute=True)
-        return {"title": title, "entries": entries, "updated": updated, "home": home,
-                "listing_url": listing}
+            f"{self.language_prefix(route.lang)}{section}/"
+            if section
+            else self.language_prefix(route.lang),
+            absolute=True,
+        )
+        return {
+            "title": title,
+            "entries": entries,
+            "updated": updated,
+            "home": home,
+            "listing_url": listing,
+        }
 
     # --- structured data ----------------------------------------------------------------------
 
@@ -413,44 +484,54 @@ def structured_data(
         data["image"] = images
     if view.type == "product":
         valid = [
-            p.fields["valid_until"] for p in channel.promotions_for(view, ctx)
+            p.fields["valid_until"]
+            for p in channel.promotions_for(view, ctx)
             if p.fields.get("valid_until")
         ]
         until = min(valid).date().isoformat() if valid else f"{ctx.site.now.year + 1}-12-31"
-        data.update({
-            "@type": "Product",
-            "sku": f["sku"],
-            "offers": {
-                "@type": "Offer",
-                "price": f"{f['price']:.2f}",
-                "priceCurrency": f["currency"],
-                "availability": SCHEMA_AVAILABILITY[f["availability"]],
-                "priceValidUntil": until,
-                "url": url,
-            },
-        })
+        data.update(
+            {
+                "@type": "Product",
+                "sku": f["sku"],
+                "offers": {
+                    "@type": "Offer",
+                    "price": f"{f['price']:.2f}",
+                    "priceCurrency": f["currency"],
+                    "availability": SCHEMA_AVAILABILITY[f["availability"]],
+                    "priceValidUntil": until,
+                    "url": url,
+                },
+            }
+        )
         if f.get("brand"):
             data["brand"] = {"@type": "Brand", "name": f["brand"]}
         if f.get("gtin"):
             data["gtin"] = f["gtin"]
     elif view.type == "event":
-        data.update({
-            "@type": "Event",
-            "startDate": f["start"].isoformat(timespec="seconds"),
-            "endDate": f["end"].isoformat(timespec="seconds"),
-            "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
-            "eventStatus": "https://schema.org/EventScheduled",
-            "location": {"@type": "Place", "name": f.get("location") or f["store"],
-                         "identifier": f["store"]},
-        })
+        data.update(
+            {
+                "@type": "Event",
+                "startDate": f["start"].isoformat(timespec="seconds"),
+                "endDate": f["end"].isoformat(timespec="seconds"),
+                "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+                "eventStatus": "https://schema.org/EventScheduled",
+                "location": {
+                    "@type": "Place",
+                    "name": f.get("location") or f["store"],
+                    "identifier": f["store"],
+                },
+            }
+        )
     elif view.type == "promotion":
-        data.update({
-            "@type": "SaleEvent",
-            "startDate": f["valid_from"].isoformat(timespec="seconds"),
-            "endDate": f["valid_until"].isoformat(timespec="seconds"),
-            "eventAttendanceMode": "https://schema.org/MixedEventAttendanceMode",
-            "location": {"@type": "VirtualLocation", "url": url},
-        })
+        data.update(
+            {
+                "@type": "SaleEvent",
+                "startDate": f["valid_from"].isoformat(timespec="seconds"),
+                "endDate": f["valid_until"].isoformat(timespec="seconds"),
+                "eventAttendanceMode": "https://schema.org/MixedEventAttendanceMode",
+                "location": {"@type": "VirtualLocation", "url": url},
+            }
+        )
     elif view.type == "article":
         data["@type"] = "Article"
         data["headline"] = view.title
@@ -460,8 +541,10 @@ def structured_data(
             data["dateModified"] = view.updated.isoformat(timespec="seconds")
         author = f.get("author") or ctx.site.config.author
         if author:
-            data["author"] = {"@type": "Person" if f.get("author") else "Organization",
-                              "name": author}
+            data["author"] = {
+                "@type": "Person" if f.get("author") else "Organization",
+                "name": author,
+            }
     else:
         data["@type"] = "WebPage"
     data["inLanguage"] = view.lang
