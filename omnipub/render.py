@@ -30,6 +30,8 @@ class ChannelOutput:
     artifacts: list[Artifact] = field(default_factory=list)
     rendered: int = 0
     reused: int = 0
+    #: output paths of the routes rendered (not reused) in this build
+    rendered_paths: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -152,6 +154,7 @@ def render_channel(
         for path, entry in result.entries.items():
             cache.keep(path, entry)
     out.rendered = len(todo)
+    out.rendered_paths = [route.path for route in todo]
     ctx.begin()
     try:
         out.artifacts.extend(channel.finish(ctx.site, ctx))
