@@ -10,9 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from omnipub.build import BuildOptions, build
-
 from conftest import FIXED_AT, write_site
+from omnipub.build import BuildOptions, build
 
 CONFIG = """\
 [site]
