@@ -23,8 +23,9 @@ class WebChannel(HtmlSiteChannel):
     version = "1"
     package_dir = package_dir(__file__)
     outputs = html_outputs("web") + (
-        OutputSpec("sitemap", "application/xml", "asset", ("sitemap.xml",), "sitemap.xml",
-                   escaping="xml"),
+        OutputSpec(
+            "sitemap", "application/xml", "asset", ("sitemap.xml",), "sitemap.xml", escaping="xml"
+        ),
         OutputSpec("robots", "text/plain", "asset", ("robots.txt",), "robots.txt"),
     )
 
@@ -49,18 +50,26 @@ class WebChannel(HtmlSiteChannel):
             if route.item_id is not None:
                 view = ctx.item(route.item_id, route.lang)
                 lastmod = view.updated if view else None
-            entries.append({
-                "url": route.url,
-                "lastmod": lastmod,
-                "languages": languages,
-                "x_default": next(
-                    (link["url"] for link in languages
-                     if link["lang"] == site.config.default_language), None),
-                "mobile": mobile.url if mobile else None,
-            })
+            entries.append(
+                {
+                    "url": route.url,
+                    "lastmod": lastmod,
+                    "languages": languages,
+                    "x_default": next(
+                        (
+                            link["url"]
+                            for link in languages
+                            if link["lang"] == site.config.default_language
+                        ),
+                        None,
+                    ),
+                    "mobile": mobile.url if mobile else None,
+                }
+            )
         sitemap_url = self.url("sitemap.xml")
-        xml = ctx.template(("sitemap.xml",), "sitemap.xml", entries=entries,
-                           mobile_media=MOBILE_MEDIA)
+        xml = ctx.template(
+            ("sitemap.xml",), "sitemap.xml", entries=entries, mobile_media=MOBILE_MEDIA
+        )
         robots = ctx.template(("robots.txt",), "robots.txt", sitemap_url=sitemap_url)
         artifacts.append(Artifact("sitemap.xml", "application/xml", xml.encode("utf-8")))
         artifacts.append(Artifact("robots.txt", "text/plain", robots.encode("utf-8")))
