@@ -109,28 +109,42 @@ def _describe(digest: str, size: int, media_type: str) -> dict[str, object]:
 
 
 class MemorySink:
-    """Keeps outputs in memory: for tests and the dev server."""
+    """Keeps outputs in memory: for tests and the dev server.
 
-    def __init__(self) -> None:
+    Given the sink of the previous build, unchanged outputs are taken from it by digest
+    instead of being read again.
+    """
+
+    def __init__(self, previous: MemorySink | None = None) -> None:
         self.files: dict[str, dict[str, bytes]] = {}
         self.media_types: dict[str, dict[str, str]] = {}
+        self.by_digest: dict[str, bytes] = {}
+        self._previous = previous.by_digest if previous else {}
 
     def publish(self, outputs: dict[str, list[Artifact]], materializer: Materializer) -> Published:
         manifest: dict[str, dict[str, dict[str, object]]] = {}
         stats: dict[str, ChannelStats] = {}
+        cached = materializer.blobs.folder is not None
         for channel, artifacts in sorted(outputs.items()):
             files: dict[str, bytes] = {}
             types: dict[str, str] = {}
             entry: dict[str, dict[str, object]] = {}
             for artifact in artifacts:
-                data = materializer.data(artifact)
+                digest = materializer.digest(artifact) if cached else artifact.digest
+                data = self._previous.get(digest) if digest else None
+                if data is None:
+                    data = materializer.data(artifact)
+                    digest = digest_of(data)
+                self.by_digest[digest] = data
                 files[artifact.path] = data
                 types[artifact.path] = artifact.media_type
-                entry[artifact.path] = _describe(digest_of(data), len(data), artifact.media_type)
+                entry[artifact.path] = _describe(digest, len(data), artifact.media_type)
             self.files[channel] = files
             self.media_types[channel] = types
             manifest[channel] = dict(sorted(entry.items()))
             stats[channel] = ChannelStats(len(files), sum(len(d) for d in files.values()))
+        self._previous = {}
+        materializer.save()
         return Published(manifest, stats)
 
 
