@@ -265,6 +265,10 @@ def check_command(site: Path, at: str | None, drafts: bool, strict: bool, as_jso
     if as_json:
         click.echo(json.dumps(_report(result), indent=1, sort_keys=True))
     _print_diagnostics(result.diagnostics.warnings)
+    if len(result.site.languages) > 1 and not as_json:
+        from .coverage import report as coverage_report
+
+        click.echo(coverage_report(result.site, [c.name for c in result.channels]))
     click.echo(
         f"ok: {len(result.site.visible())} items, "
         f"{len(result.diagnostics.warnings)} warning(s), no errors",
