@@ -9,7 +9,7 @@ filter, the build fails instead of publishing an unannounced product.
 from __future__ import annotations
 
 from .channel import Artifact
-from .diagnostics import Diagnostics, Location
+from .diagnostics import Diagnostic, Diagnostics, Location, Severity
 from .model import Site
 
 #: Titles shorter than this are too likely to occur in ordinary text to be evidence.
@@ -35,9 +35,33 @@ def leak_marks(site: Site) -> dict[str, list[tuple[str, str]]]:
     return marks
 
 
+def scan(
+    marks: dict[str, list[tuple[str, str]]], channel: str, path: str, data: bytes
+) -> list[Diagnostic]:
+    """Leaks of hidden items in one output file."""
+    found: list[Diagnostic] = []
+    text = data.decode("utf-8", errors="ignore")
+    for rel, item_marks in sorted(marks.items()):
+        for what, mark in item_marks:
+            if mark in text:
+                found.append(
+                    Diagnostic(
+                        Severity.ERROR,
+                        "leak.hidden-item",
+                        f"{channel}/{path} contains the {what} of a hidden item ({mark!r})",
+                        Location(rel),
+                        "a template or channel publishes items it should filter out; "
+                        "use ctx.items() and ctx.url_for(), which only know visible items",
+                    )
+                )
+                break
+    return found
+
+
 def audit_leaks(
     site: Site, outputs: dict[str, list[Artifact]], diagnostics: Diagnostics
 ) -> list[tuple[str, str, str]]:
+    """Scan every output that carries its bytes (renders scan their own as they go)."""
     marks = leak_marks(site)
     if not any(marks.values()):
         return []
@@ -46,18 +70,8 @@ def audit_leaks(
         for artifact in artifacts:
             if artifact.data is None:
                 continue
-            text = artifact.data.decode("utf-8", errors="ignore")
-            for rel, item_marks in sorted(marks.items()):
-                for what, mark in item_marks:
-                    if mark in text:
-                        leaks.append((channel, artifact.path, rel))
-                        diagnostics.error(
-                            "leak.hidden-item",
-                            f"{channel}/{artifact.path} contains the {what} of a hidden item "
-                            f"({mark!r})",
-                            Location(rel),
-                            "a template or channel publishes items it should filter out; "
-                            "use ctx.items() and ctx.url_for(), which only know visible items",
-                        )
-                        break
+            for diagnostic in scan(marks, channel, artifact.path, artifact.data):
+                diagnostics.add(diagnostic)
+                assert diagnostic.location is not None
+                leaks.append((channel, artifact.path, diagnostic.location.path))
     return leaks

@@ -32,7 +32,7 @@ from .executors import cpu_count, executor_for
 from .i18n import CORE_CATALOGUES, Catalogue
 from .ids import Lock
 from .images import ImageInfo, index_images
-from .incremental import Inputs, RenderCache, static_digest
+from .incremental import Inputs, RenderCache, instant_parts, static_digest
 from .links import check_links
 from .model import Site, build_site
 from .publish import DiskSink, Materializer, MemorySink, Published
@@ -257,7 +257,7 @@ def build(options: BuildOptions, sink: DiskSink | MemorySink | None = None) -> B
     for channel in channels:
         ctx = make_context(site, channel, plan, images, diagnostics, lock)
         fixed = channel_digest(config, channel, options)
-        inputs = Inputs(channel.name, digests, shape, now.isoformat())
+        inputs = Inputs(channel.name, digests, shape, instant_parts(now))
         jobs[channel.name] = Job(channel, ctx, inputs, materializer.blobs)
         caches[channel.name] = RenderCache(
             state_dir / "cache" if state_dir else None, channel.name, fixed

@@ -74,9 +74,21 @@ class RenderContext:
 
     @property
     def now(self) -> Any:
-        """The build instant; output that shows it is re-rendered when it changes."""
-        touch_now()
+        """The build instant; output that shows it is re-rendered when it changes.
+
+        Use `today` or `year` when that is all a page shows, so it is re-rendered less."""
+        touch_now("instant")
         return self._now
+
+    @property
+    def today(self) -> Any:
+        touch_now("date")
+        return self._now.date()
+
+    @property
+    def year(self) -> int:
+        touch_now("year")
+        return int(self._now.year)
 
     # --- dependency recording ---------------------------------------------------------------
 

@@ -25,7 +25,8 @@ class Usage:
 
     items: set[tuple[str, str]] = field(default_factory=set)
     shape: bool = False
-    now: bool = False
+    #: which parts of the build instant the render showed: "instant", "date" or "year"
+    now: set[str] = field(default_factory=set)
     templates: set[str] = field(default_factory=set)
 
 
@@ -52,10 +53,10 @@ def touch_shape() -> None:
         usage.shape = True
 
 
-def touch_now() -> None:
+def touch_now(part: str = "instant") -> None:
     usage = RECORDER.usage
     if usage is not None:
-        usage.now = True
+        usage.now.add(part)
 
 
 class paused:

@@ -8,6 +8,7 @@ the stored bytes are still exact. The cache is versioned; a bad entry is ignored
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import pickle
@@ -19,7 +20,7 @@ from pathlib import Path
 from .channel import Artifact, Route
 from .depends import Usage
 
-CACHE_VERSION = "routes-1"
+CACHE_VERSION = "routes-2"
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Entry:
     output: str
     items: tuple[tuple[str, str], ...]
     shape: bool
-    now: bool
+    now: tuple[str, ...]
     #: (path, media type, digest) of each artifact the render produced
     artifacts: tuple[tuple[str, str, str], ...]
     assets: tuple[Artifact, ...]
@@ -42,14 +43,15 @@ class Inputs:
     channel: str
     items: dict[tuple[str, str], str]
     shape: str
-    now: str
+    #: the build instant by part: "instant", "date", "year"
+    now: dict[str, str]
 
     def fingerprint(
         self,
         route: Route,
         items: Iterable[tuple[str, str]],
         shape: bool,
-        now: bool,
+        now: Iterable[str],
     ) -> str:
         h = hashlib.sha256()
         h.update(self.channel.encode())
@@ -62,9 +64,13 @@ class Inputs:
             h.update(repr((key, self.items.get(key, "-"))).encode())
         if shape:
             h.update(b"shape:" + self.shape.encode())
-        if now:
-            h.update(b"now:" + self.now.encode())
+        for part in sorted(now):
+            h.update(f"now:{part}:{self.now[part]}".encode())
         return h.hexdigest()
+
+
+def instant_parts(now: dt.datetime) -> dict[str, str]:
+    return {"instant": now.isoformat(), "date": now.date().isoformat(), "year": str(now.year)}
 
 
 def make_entry(
@@ -75,7 +81,7 @@ def make_entry(
         output=route.output,
         items=tuple(sorted(usage.items)),
         shape=usage.shape,
-        now=usage.now,
+        now=tuple(sorted(usage.now)),
         artifacts=tuple((a.path, a.media_type, a.digest or "") for a in artifacts),
         assets=tuple(assets),
         templates=tuple(sorted(usage.templates)),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .audit import leak_marks, scan
 from .blobs import BlobStore, digest_of
 from .channel import Artifact, Channel, Route
 from .context import RenderContext
@@ -82,6 +83,8 @@ def render_chunk(key: str, channel_name: str, routes: list[Route], keep_data: bo
     artifacts: list[Artifact] = []
     entries: dict[str, Entry] = {}
     assets: dict[str, Artifact] = {}
+    marks = ctx.memo("leak-marks", lambda: leak_marks(ctx.site))
+    RECORDER.usage = None
     try:
         for route in routes:
             ctx.begin()
@@ -96,6 +99,8 @@ def render_chunk(key: str, channel_name: str, routes: list[Route], keep_data: bo
             stored = []
             for artifact in made:
                 digest = artifact.digest
+                if artifact.data is not None and not keep_data:
+                    local.extend(scan(marks, channel_name, artifact.path, artifact.data))
                 if artifact.data is not None:
                     digest = job.blobs.put(artifact.data, digest_of(artifact.data))
                 data = artifact.data if keep_data else None

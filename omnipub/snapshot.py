@@ -30,7 +30,7 @@ class Snapshot:
     lock: Lock
     digests: dict[tuple[str, str], str]
     shape: str
-    now: str
+    now: dict[str, str]
     blobs: Path | None
     strict: bool
     base_urls: dict[str, str]

@@ -434,11 +434,11 @@ class HtmlSiteChannel(Channel):
                 "item": v,
                 "url": ctx.url_for(v),
                 "html": ctx.html(v),
-                "updated": v.updated or ctx.site.now,
+                "updated": v.updated or ctx.now,
             }
             for v in members
         ]
-        updated = max((e["updated"] for e in entries), default=ctx.site.now)
+        updated = max((e["updated"] for e in entries), default=None) or ctx.now
         title = ctx.site.config.title
         if section:
             title = f"{title}: {ctx.site.section_page(section, route.lang).title}"
@@ -488,7 +488,7 @@ def structured_data(
             for p in channel.promotions_for(view, ctx)
             if p.fields.get("valid_until")
         ]
-        until = min(valid).date().isoformat() if valid else f"{ctx.site.now.year + 1}-12-31"
+        until = min(valid).date().isoformat() if valid else f"{ctx.year + 1}-12-31"
         data.update(
             {
                 "@type": "Product",
