@@ -31,6 +31,8 @@ class ImageInfo:
     height: int
     digest: str
     format: str
+    #: no EXIF rotation to apply: the file can be published as it is
+    upright: bool = True
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,13 @@ class Rendition:
     source: str
     crop: tuple[int, int] | None = None
 
+    #: the source is already this size and format: publish its bytes as they are
+    identical: bool = False
+
     @property
-    def transform(self) -> tuple[object, ...]:
+    def transform(self) -> tuple[object, ...] | None:
+        if self.identical:
+            return None
         fmt = "jpeg" if self.media_type == "image/jpeg" else self.media_type.split("/")[1]
         return ("rendition", self.width, self.height, fmt, 78, self.crop is not None)
 
@@ -64,20 +71,23 @@ def index_images(sources: list[SourceFile], state_dir: Path | None) -> dict[str,
             continue
         stamp = f"{source.size}:{source.mtime_ns}"
         entry = cached.get(source.rel)
-        if entry and entry[0] == stamp:
-            _stamp, width, height, digest, fmt = entry
+        if entry and len(entry) == 6 and entry[0] == stamp:
+            _stamp, width, height, digest, fmt, upright = entry
         else:
             data = source.path.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
             try:
-                with Image.open(io.BytesIO(data)) as img:
-                    img = ImageOps.exif_transpose(img) or img
+                with Image.open(io.BytesIO(data)) as img:  # reads the header only
+                    fmt = (img.format or "jpeg").lower()
                     width, height = img.size
-                    fmt = (img.format or "JPEG").lower() if hasattr(img, "format") else "jpeg"
+                    orientation = img.getexif().get(0x0112, 1)
             except Exception:
                 continue
-        fresh[source.rel] = [stamp, width, height, digest, fmt]
-        index[source.rel] = ImageInfo(source.rel, width, height, digest, fmt)
+            upright = orientation == 1
+            if orientation in (5, 6, 7, 8):
+                width, height = height, width
+        fresh[source.rel] = [stamp, width, height, digest, fmt, upright]
+        index[source.rel] = ImageInfo(source.rel, width, height, digest, fmt, upright)
     if cache_path and fresh != cached:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         cache_path.write_text(json.dumps(fresh, sort_keys=True))
@@ -108,7 +118,16 @@ def plan_renditions(
             height = round(info.height * width / info.width)
             tag = ""
         name = f"{stem}-{info.digest[:10]}{'-' + tag if tag else ''}-{width}w{ext}"
-        out.append(Rendition(f"{folder}/{name}", width, height, media_type, info.rel, aspect))
+        identical = (
+            width == info.width
+            and height == info.height
+            and info.upright
+            and info.format in ("jpeg", "png")
+            and (ext == ".png") == (info.format == "png")
+        )
+        out.append(
+            Rendition(f"{folder}/{name}", width, height, media_type, info.rel, aspect, identical)
+        )
     return out
 
 
