@@ -199,6 +199,14 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
 @click.option("--watch", is_flag=True, help="Rebuild when sources change.")
 @click.option(
+    "--executor",
+    "executor",
+    metavar="KIND",
+    help="Where renders run: serial, process (default on several cores), "
+    "dask-local or dask://HOST:PORT (needs omnipub[dask]).",
+)
+@click.option("--no-cache", is_flag=True, help="Ignore and do not write .omnipub/cache.")
+@click.option(
     "--report",
     "report",
     type=click.Choice(["weight"]),
@@ -216,11 +224,20 @@ def build_command(
     quiet: bool,
     as_json: bool,
     watch: bool,
+    executor: str | None,
+    no_cache: bool,
     report: tuple[str, ...],
 ) -> None:
     """Build SITE (default: the current folder) into its output folder."""
     options = BuildOptions(
-        root=site, out_dir=out, channels=channels, at=at, drafts=drafts, strict=strict
+        root=site,
+        out_dir=out,
+        channels=channels,
+        at=at,
+        drafts=drafts,
+        strict=strict,
+        executor=executor,
+        use_cache=not no_cache,
     )
     if watch:
         from .watch import watch_and_build

@@ -134,3 +134,12 @@ def artifacts_dir() -> Path:
     folder = REPO / "test-artifacts"
     folder.mkdir(exist_ok=True)
     return folder
+
+
+def tree_of(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder` (path -> bytes), for byte-for-byte comparisons."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
