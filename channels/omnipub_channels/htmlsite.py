@@ -97,7 +97,7 @@ class HtmlSiteChannel(Channel):
 
     markdown = "html"
     image_widths: ClassVar[tuple[int, ...]] = (480, 800, 1200)
-    image_sizes: ClassVar[str] = "(max-width: 800px) 100vw, 800px"
+    image_sizes: ClassVar[str] = "(max-width: 760px) 100vw, 704px"
     feeds: ClassVar[bool] = True
     config_keys = frozenset({"feeds", "related", "headers"})
 
