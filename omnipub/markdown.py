@@ -28,7 +28,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 #: Bump when parsing changes, so cached token streams are rebuilt.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 DEFAULT_SCHEMES = ("http", "https", "mailto", "tel")
 LinkResolver = Callable[[str, int | None], str]
@@ -77,9 +77,24 @@ def parser() -> MarkdownIt:
     return md
 
 
+_CHECKBOX = '<input class="task-list-item-checkbox"'
+
+
+def _mark_generated_html(tokens: Sequence[Token]) -> None:
+    """Task-list checkboxes are HTML the parser made, not raw HTML from the author."""
+    for index, token in enumerate(tokens):
+        if token.type != "inline" or not token.children:
+            continue
+        first = token.children[0]
+        in_task = index >= 2 and "task-list-item" in str(tokens[index - 2].attrGet("class") or "")
+        if first.type == "html_inline" and first.content.startswith(_CHECKBOX) and in_task:
+            first.meta = {**(first.meta or {}), "generated": True}
+
+
 def parse(body: str, line_offset: int) -> list[Token]:
     """Parse a body; token line maps are shifted to file lines."""
     tokens = parser().parse(body, {})
+    _mark_generated_html(tokens)
     shift = line_offset - 1
     if shift:
         for token in tokens:
@@ -215,7 +230,8 @@ def _install_render_rules(md: MarkdownIt) -> None:
         def rule(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
             opts: RenderOptions | None = env.get("omnipub")
             content = tokens[idx].content
-            if opts is not None and opts.allow_html:
+            generated = bool((tokens[idx].meta or {}).get("generated"))
+            if generated or (opts is not None and opts.allow_html):
                 return content
             escaped = html.escape(content)
             return f"<p>{escaped}</p>\n" if kind == "block" else escaped
