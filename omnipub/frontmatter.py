@@ -149,6 +149,8 @@ def parse_yaml(text: str, first_line: int) -> FrontMatter:
         line = mark.line + first_line if mark else first_line
         column = mark.column + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.context_mark is not None and exc.problem:
+            problem += f" ({exc.context} that starts on line {exc.context_mark.line + first_line})"
         raise FrontMatterError(
             f"invalid YAML front matter: {problem}",
             line,
