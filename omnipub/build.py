@@ -362,7 +362,9 @@ def make_context(
     if channel.package_dir:
         dirs.append(channel.package_dir / "i18n")
     catalogue = Catalogue([*dirs, config.root / "i18n"])
-    env = make_environment(config, channel.name, channel.package_dir, catalogue)
+    env = make_environment(
+        config, channel.name, channel.package_dir, catalogue, channel.template_fallbacks
+    )
     state = lock.channels.get(channel.name, {})
     return RenderContext(site, channel, plan, env, images, diagnostics, state)
 

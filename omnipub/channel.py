@@ -102,6 +102,9 @@ class Channel:
     config_keys: ClassVar[frozenset[str]] = frozenset()
     #: the folder holding the channel's built-in templates and static assets
     package_dir: ClassVar[Path | None] = None
+    #: further template folders searched after the channel's own (a channel that shares
+    #: most templates with another names that channel's `templates/` here)
+    template_fallbacks: ClassVar[tuple[Path, ...]] = ()
 
     def __init__(self, site_config: SiteConfig, diagnostics: Diagnostics) -> None:
         self.site_config = site_config

@@ -262,8 +262,8 @@ def build_command(
     for name in report:
         for channel in result.channels:
             printer = getattr(channel, f"report_{name}", None)
-            if printer:
-                click.echo(printer(result.outputs[channel.name].artifacts))
+            if printer and result.published is not None:
+                click.echo(printer(result.published.manifest.get(channel.name, {})))
 
 
 @cli.command("check")

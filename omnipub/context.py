@@ -302,6 +302,19 @@ class RenderContext:
             ],
         }
 
+    def image_url_in(self, channel: str, rel: str, src: str, widths: tuple[int, ...]) -> str | None:
+        """The absolute URL of an image's largest rendition as `channel` publishes it.
+
+        Pure: it plans, it registers nothing (that channel publishes its own renditions)."""
+        try:
+            info = self.images.get(image_source(rel, src))
+        except UnsafePath:
+            return None
+        base = self.plan.base_urls.get(channel)
+        if info is None or base is None:
+            return None
+        return base + plan_renditions(info, widths)[-1].path
+
     def item_image(
         self,
         view: ItemView,

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from .channel import Artifact, Route
 from .depends import Usage
+from .diagnostics import Diagnostic
 
-CACHE_VERSION = "routes-2"
+CACHE_VERSION = "routes-3"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Entry:
     artifacts: tuple[tuple[str, str, str], ...]
     assets: tuple[Artifact, ...]
     templates: tuple[str, ...]
+    #: warnings the render reported, replayed when the render is reused
+    diagnostics: tuple[Diagnostic, ...] = ()
 
 
 @dataclass
@@ -74,7 +77,12 @@ def instant_parts(now: dt.datetime) -> dict[str, str]:
 
 
 def make_entry(
-    inputs: Inputs, route: Route, usage: Usage, artifacts: list[Artifact], assets: list[Artifact]
+    inputs: Inputs,
+    route: Route,
+    usage: Usage,
+    artifacts: list[Artifact],
+    assets: list[Artifact],
+    diagnostics: list[Diagnostic] | None = None,
 ) -> Entry:
     return Entry(
         fingerprint=inputs.fingerprint(route, usage.items, usage.shape, usage.now),
@@ -85,6 +93,7 @@ def make_entry(
         artifacts=tuple((a.path, a.media_type, a.digest or "") for a in artifacts),
         assets=tuple(assets),
         templates=tuple(sorted(usage.templates)),
+        diagnostics=tuple(diagnostics or ()),
     )
 
 

@@ -88,6 +88,7 @@ def render_chunk(key: str, channel_name: str, routes: list[Route], keep_data: bo
     try:
         for route in routes:
             ctx.begin()
+            mark = len(local.items)
             try:
                 made = channel.render(route, ctx)
             except TemplateProblem as problem:
@@ -109,7 +110,9 @@ def render_chunk(key: str, channel_name: str, routes: list[Route], keep_data: bo
             for asset in ctx.route_assets:
                 assets.setdefault(asset.path, asset)
             if usage is not None:
-                entries[route.path] = make_entry(job.inputs, route, usage, stored, ctx.route_assets)
+                entries[route.path] = make_entry(
+                    job.inputs, route, usage, stored, ctx.route_assets, local.items[mark:]
+                )
     finally:
         ctx.diagnostics = shared
     return ChunkResult(artifacts, entries, list(assets.values()), local.items)
@@ -137,6 +140,7 @@ def render_channel(
         ):
             out.artifacts.extend(Artifact(p, m, digest=d) for p, m, d in entry.artifacts)
             ctx.add_assets(entry.assets)
+            ctx.diagnostics.extend(list(entry.diagnostics))
             cache.keep(route.path, entry)
             out.reused += 1
         else:

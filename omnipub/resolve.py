@@ -29,6 +29,8 @@ class Plan:
     #: web URL path -> (item id, lang), to resolve root-relative links in content
     web_paths: dict[str, tuple[str, str]] = field(default_factory=dict)
     static_files: list[str] = field(default_factory=list)
+    #: each channel's base URL, for links across channels
+    base_urls: dict[str, str] = field(default_factory=dict)
     _twins: dict[tuple[Any, ...], Route] | None = None
 
     def twin(self, route: Route, channel: str) -> Route | None:
@@ -53,6 +55,7 @@ def resolve(
     for channel in channels:
         selected = [item for item in site.visible() if channel.select(item.view(channel.name))]
         plan.selected[channel.name] = selected
+        plan.base_urls[channel.name] = channel.config.base_url
         views = [item.view(channel.name) for item in selected]
         routes = sorted(channel.plan(site, views), key=lambda r: (r.path, r.output))
         _check(channel, routes, diagnostics)

@@ -53,13 +53,18 @@ def _display(path: Path, root: Path) -> str:
 
 
 def make_environment(
-    config: SiteConfig, channel: str, builtin_dir: Path | None, catalogue: i18n.Catalogue
+    config: SiteConfig,
+    channel: str,
+    builtin_dir: Path | None,
+    catalogue: i18n.Catalogue,
+    fallbacks: tuple[Path, ...] = (),
 ) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = [
         jinja2.FileSystemLoader(str(config.templates_dir / channel)),
     ]
     if builtin_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(builtin_dir / "templates")))
+    loaders.extend(jinja2.FileSystemLoader(str(folder)) for folder in fallbacks)
     env = jinja2.Environment(
         loader=RecordingLoader(loaders, config.root),
         autoescape=jinja2.select_autoescape(

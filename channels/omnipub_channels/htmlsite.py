@@ -25,6 +25,8 @@ from omnipub.model import Site
 from omnipub.paths import path_for_url_path
 
 FEED_SIZE = 20
+#: The web channel's rendition widths; structured data names the largest on every channel.
+WEB_IMAGE_WIDTHS = (480, 800, 1200)
 RELATED_COUNT = 3
 
 AVAILABILITY_LABELS = {
@@ -96,7 +98,7 @@ class HtmlSiteChannel(Channel):
     """A browsable HTML site. Subclasses set `name`, `package_dir` and the numbers below."""
 
     markdown = "html"
-    image_widths: ClassVar[tuple[int, ...]] = (480, 800, 1200)
+    image_widths: ClassVar[tuple[int, ...]] = WEB_IMAGE_WIDTHS
     image_sizes: ClassVar[str] = "(max-width: 760px) 100vw, 704px"
     feeds: ClassVar[bool] = True
     config_keys = frozenset({"feeds", "related", "headers"})
@@ -312,6 +314,7 @@ class HtmlSiteChannel(Channel):
         products = linked_items(view, ctx) if view.type == "promotion" else []
         return {
             "item": view,
+            "heading": self.heading(view, ctx),
             "templates": (f"{view.type}.html", "item.html"),
             "body": ctx.html(view, widths=self.image_widths, sizes=self.image_sizes),
             "image": ctx.item_image(view, self.image_widths, self.image_sizes),
@@ -323,6 +326,10 @@ class HtmlSiteChannel(Channel):
             "promotions": self.promotions_for(view, ctx) if view.type == "product" else [],
             "structured_data": self.structured_data(view, route, ctx),
         }
+
+    def heading(self, view: ItemView, ctx: RenderContext) -> str:
+        """The page's <title> and <h1> text."""
+        return view.title
 
     def _paged(self, route: Route, ctx: RenderContext, members: list[ItemView]) -> Page:
         n, pages = route.param("page", 1), route.param("pages", 1)
@@ -474,9 +481,19 @@ class HtmlSiteChannel(Channel):
 def structured_data(
     view: ItemView, url: str, ctx: RenderContext, channel: HtmlSiteChannel
 ) -> dict[str, Any]:
+    """schema.org JSON-LD for an item page, stated once for web and mobile alike: the name,
+    URL and image are the web page's where the item has one, so a web/mobile pair carries
+    identical structured data."""
+    web = ctx.url_for(view, "web")
+    if web is not None and ctx.name != "web":
+        view, url = view.item.view("web"), web
     f = view.fields
-    image = ctx.item_image(view, channel.image_widths)
-    images = [image["renditions"][-1]["url"]] if image else []
+    image_field = f.get("image")
+    image_url = None
+    if image_field:
+        shown_in = "web" if "web" in ctx.plan.base_urls else ctx.name
+        image_url = ctx.image_url_in(shown_in, view.rel, str(image_field), WEB_IMAGE_WIDTHS)
+    images = [image_url] if image_url else []
     data: dict[str, Any] = {"@context": "https://schema.org", "name": view.title, "url": url}
     if view.summary:
         data["description"] = view.summary
