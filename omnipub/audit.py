@@ -17,7 +17,8 @@ MIN_TITLE_LENGTH = 12
 
 
 def leak_marks(site: Site) -> dict[str, list[tuple[str, str]]]:
-    """Hidden item rel -> [(what, text)] that must appear in no output."""
+    """Hidden item rel -> [(what, text)] that must appear in no output; an id mark is
+    ("id:<id>", text) so a file may name the ids it reports as removed."""
     visible_ids = {item.id for item in site.items if item.visible}
     visible_titles = {item.title for item in site.items if item.visible}
     visible_slugs = {item.slug for item in site.items if item.visible}
@@ -25,8 +26,8 @@ def leak_marks(site: Site) -> dict[str, list[tuple[str, str]]]:
     for item in site.hidden():
         found: list[tuple[str, str]] = []
         if item.id not in visible_ids:
-            found.append(("id", f'"{item.id}"'))
-            found.append(("id", f"/{item.id}."))
+            found.append((f"id:{item.id}", f'"{item.id}"'))
+            found.append((f"id:{item.id}", f"/{item.id}."))
         if len(item.title) >= MIN_TITLE_LENGTH and item.title not in visible_titles:
             found.append(("title", item.title))
         if item.slug not in visible_slugs:
@@ -36,19 +37,27 @@ def leak_marks(site: Site) -> dict[str, list[tuple[str, str]]]:
 
 
 def scan(
-    marks: dict[str, list[tuple[str, str]]], channel: str, path: str, data: bytes
+    marks: dict[str, list[tuple[str, str]]],
+    channel: str,
+    path: str,
+    data: bytes,
+    tombstones: tuple[str, ...] = (),
 ) -> list[Diagnostic]:
     """Leaks of hidden items in one output file."""
     found: list[Diagnostic] = []
     text = data.decode("utf-8", errors="ignore")
+    allowed = {f"id:{item_id}" for item_id in tombstones}
     for rel, item_marks in sorted(marks.items()):
         for what, mark in item_marks:
+            if what in allowed:
+                continue
             if mark in text:
                 found.append(
                     Diagnostic(
                         Severity.ERROR,
                         "leak.hidden-item",
-                        f"{channel}/{path} contains the {what} of a hidden item ({mark!r})",
+                        f"{channel}/{path} contains the {what.split(':')[0]} of a hidden item "
+                        f"({mark!r})",
                         Location(rel),
                         "a template or channel publishes items it should filter out; "
                         "use ctx.items() and ctx.url_for(), which only know visible items",
@@ -70,7 +79,9 @@ def audit_leaks(
         for artifact in artifacts:
             if artifact.data is None:
                 continue
-            for diagnostic in scan(marks, channel, artifact.path, artifact.data):
+            for diagnostic in scan(
+                marks, channel, artifact.path, artifact.data, artifact.tombstones
+            ):
                 diagnostics.add(diagnostic)
                 assert diagnostic.location is not None
                 leaks.append((channel, artifact.path, diagnostic.location.path))

@@ -75,6 +75,9 @@ class Artifact:
     templates: tuple[str, ...] = ()
     #: sha256 of the bytes, when known (a reused render carries only this)
     digest: str | None = None
+    #: ids of unpublished items this file names on purpose, to report them removed (delta
+    #: sync tombstones); the leak audit allows their ids here, and nothing else of them
+    tombstones: tuple[str, ...] = ()
 
 
 @dataclass

@@ -55,6 +55,9 @@ class RenderContext:
         self._assets: dict[str, Artifact] = {}
         #: renditions each route asked for, so a reused render still publishes its images
         self.route_assets: list[Artifact] = []
+        #: path -> sha256 of every output this channel's routes produced (set before
+        #: `finish`, which may list them: manifests, indexes)
+        self.outputs: dict[str, str] = {}
         self._memo: dict[Any, Any] = {}
         self._memo_lock = threading.RLock()
 

@@ -164,6 +164,9 @@ def render_channel(
             cache.keep(path, entry)
     out.rendered = len(todo)
     out.rendered_paths = [route.path for route in todo]
+    ctx.outputs = {
+        a.path: a.digest or digest_of(a.data or b"") for a in out.artifacts if a.digest or a.data
+    }
     ctx.begin()
     try:
         out.artifacts.extend(channel.finish(ctx.site, ctx))

@@ -1,0 +1,414 @@
+"""The app channel: a static content API that native apps read from a CDN.
+
+- JSON Feed 1.1 feeds (all items, per section, per tag; per language), paginated with
+  `next_url`;
+- one JSON document per item and language: every typed field, sanitized HTML, plain text,
+  a block list for native rendering, links to other items by id;
+- `manifest.json` (every item's path, content hash and modification date, and a build id)
+  and `changes/<previous build id>.json` for delta sync, from the history kept in
+  `omnipub.lock`;
+- JSON Schemas for all of it under `schema/`.
+
+Every document is produced by the JSON serializer, keys sorted, so the same content gives
+the same bytes and the same build id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from omnipub.channel import Artifact, Channel, OutputSpec, Route
+from omnipub.context import RenderContext
+from omnipub.diagnostics import Diagnostics, Location
+from omnipub.items import ItemView
+from omnipub.links import source_link
+from omnipub.model import Site
+
+SCHEMA_VERSION = 1
+JSONFEED = "https://jsonfeed.org/version/1.1"
+HERE = Path(__file__).resolve().parent
+IMAGE_WIDTHS = (320, 640, 1024)
+FACT_KEYS = {
+    "product": ("sku", "price", "currency", "availability", "brand", "gtin"),
+    "promotion": ("valid_from", "valid_until", "discount", "code"),
+    "event": ("start", "end", "store", "location", "registration_url"),
+}
+
+
+def jsonable(value: Any) -> Any:
+    """Typed front matter values as JSON: numbers as numbers, times as RFC 3339."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def dumps(data: Any) -> bytes:
+    return (json.dumps(data, sort_keys=True, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+class AppChannel(Channel):
+    name = "app"
+    version = "1"
+    package_dir = HERE
+    markdown = "blocks"
+    default_types = None
+    config_keys = frozenset({"history"})
+    outputs = (
+        OutputSpec("item", "application/json", "item", (), "items/[{lang}/]{id}.json"),
+        OutputSpec(
+            "feed",
+            "application/feed+json",
+            "collection",
+            (),
+            "[{lang}/][sections/{section}/|tags/{tag}/]feed[-{n}].json",
+        ),
+        OutputSpec("manifest", "application/json", "asset", (), "manifest.json"),
+        OutputSpec("changes", "application/json", "asset", (), "changes/{build}.json"),
+        OutputSpec("schema", "application/schema+json", "asset", (), "schema/{name}.json"),
+    )
+
+    def configure(self, raw: Mapping[str, Any], diagnostics: Diagnostics) -> None:
+        history = raw.get("history", 20)
+        if not isinstance(history, int) or isinstance(history, bool) or history < 1:
+            diagnostics.error(
+                "config.value",
+                "channels.app.history must be a whole number of builds above 0",
+                Location("omnipub.toml"),
+            )
+            history = 20
+        self.history = history
+        if "page_size" not in raw:
+            self.config.page_size = 20
+
+    # --- paths --------------------------------------------------------------------------------
+
+    def prefix(self, lang: str) -> str:
+        return self.language_prefix(lang).lstrip("/")
+
+    def item_path(self, item_id: str, lang: str) -> str:
+        default = lang == self.site_config.default_language
+        return f"items/{item_id}.json" if default else f"items/{lang}/{item_id}.json"
+
+    def _route(self, output: str, path: str, lang: str, **params: Any) -> Route:
+        item_id = params.pop("item_id", None)
+        source = params.pop("source", None)
+        return Route(
+            self.name,
+            output,
+            path,
+            self.config.base_url + path,
+            lang,
+            item_id,
+            tuple(sorted(params.items())),
+            source,
+        )
+
+    def feed_path(self, lang: str, scope: str, page: int) -> str:
+        tail = "feed.json" if page == 1 else f"feed-{page}.json"
+        return f"{self.prefix(lang)}{scope}{tail}"
+
+    # --- planning -------------------------------------------------------------------------------
+
+    def plan(self, site: Site, items: list[ItemView]) -> Iterable[Route]:
+        size = self.config.page_size
+        for lang in site.languages:
+            in_lang = [v for v in items if v.lang == lang]
+            for view in in_lang:
+                yield self._route(
+                    "item", self.item_path(view.id, lang), lang, item_id=view.id, source=view.rel
+                )
+            scopes: list[tuple[str, str | None, str | None, int]] = [("", None, None, len(in_lang))]
+            for section in sorted({v.section for v in in_lang if v.section}):
+                count = sum(1 for v in in_lang if v.section == section)
+                scopes.append((f"sections/{section}/", section, None, count))
+            for tag in sorted({t for v in in_lang for t in v.tags}):
+                count = sum(1 for v in in_lang if tag in v.tags)
+                scopes.append((f"tags/{tag}/", None, tag, count))
+            for scope, section, tag, count in scopes:
+                pages = max(1, math.ceil(count / size))
+                for n in range(1, pages + 1):
+                    yield self._route(
+                        "feed",
+                        self.feed_path(lang, scope, n),
+                        lang,
+                        scope=scope,
+                        section=section,
+                        tag=tag,
+                        page=n,
+                        pages=pages,
+                    )
+
+    # --- rendering ------------------------------------------------------------------------------
+
+    def render(self, route: Route, ctx: RenderContext) -> list[Artifact]:
+        if route.output == "item":
+            view = ctx.item(route.item_id or "", route.lang)
+            assert view is not None
+            data = self.item_document(view, ctx)
+            return [Artifact(route.path, "application/json", dumps(data))]
+        return [Artifact(route.path, "application/feed+json", dumps(self.feed(route, ctx)))]
+
+    def item_document(self, view: ItemView, ctx: RenderContext) -> dict[str, Any]:
+        item = view.item
+        fields = {k: jsonable(v) for k, v in sorted(view.fields.items())}
+        links = []
+        seen = set()
+        for ref in item.document.links:
+            link = source_link(item.rel, ref.target) if not ref.image else None
+            target = ctx.site.by_rel.get(link.target_rel) if link else None
+            if target is not None and target.visible and target.id not in seen:
+                seen.add(target.id)
+                links.append(
+                    {
+                        "id": target.id,
+                        "url": ctx.url_for((target.id, view.lang), "web")
+                        or ctx.url_for(target, "web"),
+                    }
+                )
+        translations = {
+            lang: self.item_path(item.id, lang)
+            for lang in ctx.site.languages
+            if ctx.url_for((item.id, lang)) is not None
+        }
+        urls = {
+            name: url
+            for name in sorted(ctx.plan.base_urls)
+            if (url := ctx.url_for(view, name)) is not None
+        }
+        image = ctx.item_image(view, IMAGE_WIDTHS)
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "id": item.id,
+            "lang": item.lang,
+            "type": item.type,
+            "section": item.section,
+            "title": view.title,
+            "summary": view.summary or None,
+            "url": ctx.url_for(view, "web"),
+            "urls": urls,
+            "date_published": jsonable(view.date),
+            "date_modified": jsonable(view.updated),
+            "tags": view.tags,
+            "fields": fields,
+            "image": _image(image),
+            "content_html": ctx.html(view, sanitized=True, widths=IMAGE_WIDTHS, sizes="100vw"),
+            "content_text": ctx.text(view),
+            "blocks": ctx.blocks(view, IMAGE_WIDTHS),
+            "links": links,
+            "translations": translations,
+        }
+
+    def feed(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
+        section, tag, page = route.param("section"), route.param("tag"), route.param("page", 1)
+        members = [
+            v
+            for v in ctx.items(route.lang)
+            if (section is None or v.section == section) and (tag is None or tag in v.tags)
+        ]
+        size = self.config.page_size
+        chunk = members[(page - 1) * size : page * size]
+        title = ctx.site.config.title
+        if section:
+            title += f": {ctx.site.section_page(section, route.lang).title}"
+        if tag:
+            title += f": #{tag}"
+        feed: dict[str, Any] = {
+            "version": JSONFEED,
+            "title": title,
+            "home_page_url": ctx.url_for_path("/", absolute=True)
+            if "web" not in ctx.plan.base_urls
+            else ctx.plan.base_urls["web"],
+            "feed_url": route.url,
+            "language": ctx.site.config.languages[route.lang].code,
+            "items": [self.feed_item(v, ctx) for v in chunk],
+        }
+        if ctx.site.config.description:
+            feed["description"] = ctx.site.config.description
+        if ctx.site.config.author:
+            feed["authors"] = [{"name": ctx.site.config.author}]
+        if page < route.param("pages", 1):
+            feed["next_url"] = self.config.base_url + self.feed_path(
+                route.lang, route.param("scope"), page + 1
+            )
+        return feed
+
+    def feed_item(self, view: ItemView, ctx: RenderContext) -> dict[str, Any]:
+        web = ctx.url_for(view, "web")
+        entry: dict[str, Any] = {
+            "id": view.id,
+            "url": web or ctx.url_for(view, absolute=True),
+            "title": view.title,
+            "content_html": ctx.html(view, sanitized=True, widths=IMAGE_WIDTHS, sizes="100vw"),
+            "content_text": ctx.text(view),
+            "language": view.lang,
+            "tags": view.tags,
+        }
+        if view.fields.get("external_url"):
+            entry["external_url"] = view.fields["external_url"]
+        if view.summary:
+            entry["summary"] = view.summary
+        if view.date:
+            entry["date_published"] = jsonable(view.date)
+        if view.updated:
+            entry["date_modified"] = jsonable(view.updated)
+        author = view.fields.get("author")
+        if author:
+            entry["authors"] = [{"name": author}]
+        image = ctx.item_image(view, IMAGE_WIDTHS)
+        if image:
+            entry["image"] = image["renditions"][-1]["url"]
+            entry["attachments"] = [
+                {
+                    "url": r["url"],
+                    "mime_type": r["media_type"],
+                    "title": f"{r['width']}x{r['height']}",
+                }
+                for r in image["renditions"]
+            ]
+        extension: dict[str, Any] = {
+            "type": view.type,
+            "document": ctx.url_for(view, absolute=True),
+        }
+        for key in FACT_KEYS.get(view.type, ()):
+            if view.fields.get(key) is not None:
+                extension[key] = jsonable(view.fields[key])
+        entry["_omnipub"] = extension
+        return entry
+
+    # --- manifest, changes, schemas -------------------------------------------------------------
+
+    def finish(self, site: Site, ctx: RenderContext) -> list[Artifact]:
+        current: dict[str, dict[str, Any]] = {}
+        for route in ctx.routes("item"):
+            view = ctx.item(route.item_id or "", route.lang)
+            assert view is not None
+            current[route.path] = {
+                "id": view.id,
+                "lang": view.lang,
+                "path": route.path,
+                "hash": ctx.outputs[route.path],
+                "date_modified": jsonable(view.updated),
+            }
+        build_id = hashlib.sha256(
+            json.dumps(sorted((k, v["hash"]) for k, v in current.items())).encode()
+        ).hexdigest()[:16]
+        state = dict(ctx.state)
+        history: list[dict[str, Any]] = list(state.get("history", []))
+        last: dict[str, str] = dict(state.get("last", {}))
+        if not history or history[-1]["id"] != build_id:
+            delta = {
+                "id": build_id,
+                "at": jsonable(ctx.now),
+                "added": sorted(set(current) - set(last)),
+                "changed": sorted(
+                    p for p in set(current) & set(last) if current[p]["hash"] != last[p]
+                ),
+                "removed": sorted(set(last) - set(current)),
+                "removed_ids": {
+                    p: [p.split("/")[-1][: -len(".json")], self._lang_of(p)]
+                    for p in sorted(set(last) - set(current))
+                },
+            }
+            history = [*history, delta][-(self.history + 1) :]
+        ctx.new_state = {
+            "history": history,
+            "last": {p: v["hash"] for p, v in sorted(current.items())},
+        }
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "build_id": build_id,
+            "items": [current[p] for p in sorted(current)],
+            "changes": [f"changes/{h['id']}.json" for h in history[:-1]],
+        }
+        artifacts = [Artifact("manifest.json", "application/json", dumps(manifest))]
+        for index, older in enumerate(history[:-1]):
+            change = self.changes_since(older["id"], history[index + 1 :], current, build_id)
+            artifacts.append(
+                Artifact(
+                    f"changes/{older['id']}.json",
+                    "application/json",
+                    dumps(change),
+                    tombstones=tuple(r["id"] for r in change["removed"]),
+                )
+            )
+        for schema in sorted((HERE / "schemas").glob("*.json")):
+            artifacts.append(
+                Artifact(f"schema/{schema.name}", "application/schema+json", schema.read_bytes())
+            )
+        return artifacts
+
+    def _lang_of(self, path: str) -> str:
+        parts = path.split("/")
+        return parts[1] if len(parts) == 3 else self.site_config.default_language
+
+    def changes_since(
+        self,
+        since: str,
+        later: list[dict[str, Any]],
+        current: dict[str, dict[str, Any]],
+        build_id: str,
+    ) -> dict[str, Any]:
+        """What a client at build `since` must fetch and delete to be at `build_id`."""
+        existed: dict[str, bool] = {}
+        touched: set[str] = set()
+        removed_at: dict[str, str] = {}
+        ids: dict[str, list[str]] = {}
+        for delta in later:
+            for path in delta["added"]:
+                existed.setdefault(path, False)
+                touched.add(path)
+            for path in delta["changed"]:
+                existed.setdefault(path, True)
+                touched.add(path)
+            for path in delta["removed"]:
+                existed.setdefault(path, True)
+                touched.add(path)
+                removed_at[path] = delta["at"]
+                ids[path] = delta.get("removed_ids", {}).get(path, [path, ""])
+        added, changed, removed = [], [], []
+        for path in sorted(touched):
+            now = path in current
+            if now and not existed[path]:
+                added.append(current[path])
+            elif now:
+                changed.append(current[path])
+            elif existed[path]:
+                item_id, lang = ids[path]
+                removed.append(
+                    {"id": item_id, "lang": lang, "path": path, "removed_at": removed_at[path]}
+                )
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "from": since,
+            "to": build_id,
+            "added": added,
+            "changed": changed,
+            "removed": removed,
+        }
+
+
+def _image(image: dict[str, Any] | None) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    return {
+        "alt": image.get("alt", ""),
+        "width": image["width"],
+        "height": image["height"],
+        "url": image["renditions"][-1]["url"],
+        "renditions": image["renditions"],
+    }
