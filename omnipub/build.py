@@ -36,7 +36,7 @@ from .incremental import Inputs, RenderCache, instant_parts, static_digest
 from .links import check_links
 from .model import Site, build_site
 from .publish import DiskSink, Materializer, MemorySink, Published
-from .render import ChannelOutput, Job, forget, render_channel
+from .render import ChannelOutput, Job, forget, register, render_channel
 from .resolve import Plan, resolve
 from .schema import parse_datetime
 from .snapshot import Snapshot, write_snapshot
@@ -264,12 +264,9 @@ def build(options: BuildOptions, sink: DiskSink | MemorySink | None = None) -> B
         )
     outputs: dict[str, ChannelOutput] = {}
     reports: dict[str, ChannelReport] = {}
-    with executor_for(
-        options.executor, sum(len(plan.routes_by_channel[c.name]) for c in channels)
-    ) as (
-        executor,
-        workers,
-    ):
+    register(job_key, jobs)
+    to_render = sum(len(plan.routes_by_channel[c.name]) for c in channels)
+    with executor_for(options.executor, to_render) as (executor, workers):
         if executor is not None and not isinstance(executor, ProcessPoolExecutor):
             job_key = write_snapshot(
                 (state_dir or Path(tempfile.gettempdir())) / "snapshots",

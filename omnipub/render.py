@@ -57,6 +57,12 @@ class Job:
 _JOBS: dict[str, Job] = {}
 
 
+def register(job_key: str, jobs: dict[str, Job]) -> None:
+    """Make every channel's job known before workers fork, so each worker has them all."""
+    for name, job in jobs.items():
+        _JOBS[f"{job_key}:{name}"] = job
+
+
 def _located(problem: TemplateProblem, route: Route) -> Diagnostic:
     diagnostic = problem.diagnostic
     if diagnostic.location is None and route.source:
