@@ -1,0 +1,142 @@
+"""Watch mode: rebuild when sources change, survive any bad edit.
+
+Events from watchdog are filtered (editor droppings, the output and state folders),
+coalesced (a `git checkout` touching hundreds of files gives one rebuild), and every
+rebuild is incremental through the render cache. A failed build prints its errors and
+leaves the last good output in place; the next good save recovers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from .build import BuildOptions, BuildResult, build
+from .diagnostics import BuildFailed, OmnipubError
+from .discover import is_ignored
+
+WATCHED = ("content", "templates", "static", "data", "i18n")
+QUIET_PERIOD = 0.1
+MAX_WAIT = 1.0
+
+
+def relevant(root: Path, path: str) -> bool:
+    """Is a changed path one that a build reads?"""
+    try:
+        rel = Path(path).resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    parts = rel.parts
+    if not parts or any(is_ignored(part) for part in parts):
+        return False
+    return parts[0] in WATCHED or rel.as_posix() == "omnipub.toml"
+
+
+class Coalescer(FileSystemEventHandler):
+    """Collects changed paths; `wait` returns a batch once events have settled."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.changed: set[str] = set()
+        self.first = 0.0
+        self.last = 0.0
+        self.condition = threading.Condition()
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        paths = [str(event.src_path)]
+        if getattr(event, "dest_path", None):
+            paths.append(str(event.dest_path))  # atomic saves are renames
+        hits = [p for p in paths if relevant(self.root, p)]
+        if not hits:
+            return
+        with self.condition:
+            now = time.monotonic()
+            if not self.changed:
+                self.first = now
+            self.changed.update(hits)
+            self.last = now
+            self.condition.notify_all()
+
+    def wait(self, stop: threading.Event) -> set[str] | None:
+        with self.condition:
+            while not self.changed:
+                if stop.is_set():
+                    return None
+                self.condition.wait(0.2)
+            while True:
+                now = time.monotonic()
+                settled = now - self.last >= QUIET_PERIOD
+                if settled or now - self.first >= MAX_WAIT:
+                    batch, self.changed = self.changed, set()
+                    return batch
+                self.condition.wait(QUIET_PERIOD)
+
+
+def rebuild(options: BuildOptions, report: Callable[[str], None]) -> BuildResult | None:
+    """One build that never raises: errors are reported, the loop goes on."""
+    started = time.perf_counter()
+    try:
+        result = build(options)
+    except BuildFailed as failed:
+        for diagnostic in failed.diagnostics:
+            report(diagnostic.format())
+        report(f"build failed: {len(failed.diagnostics)} error(s); the last good output stays")
+        return None
+    except OmnipubError as exc:
+        report(f"error: {exc}")
+        return None
+    except Exception:  # a bug: say so, keep watching
+        report("omnipub crashed while rebuilding (a bug):\n" + traceback.format_exc())
+        return None
+    rendered = sum(r.rendered for r in result.reports.values())
+    written = sum(r.written for r in result.reports.values())
+    report(
+        f"rebuilt in {time.perf_counter() - started:.2f}s: {rendered} rendered, {written} written"
+    )
+    return result
+
+
+def watch_and_build(
+    options: BuildOptions,
+    quiet: bool = False,
+    stop: threading.Event | None = None,
+    on_build: Callable[[BuildResult | None], None] | None = None,
+) -> None:
+    """Build, then rebuild on every change until interrupted (or `stop` is set)."""
+    root = options.root.resolve()
+    stop = stop or threading.Event()
+
+    def report(text: str) -> None:
+        if not quiet or "error" in text or "failed" in text:
+            click.echo(text, err=True)
+
+    result = rebuild(options, report)
+    if on_build:
+        on_build(result)
+    handler = Coalescer(root)
+    observer = Observer()
+    observer.schedule(handler, str(root), recursive=True)
+    observer.start()
+    report(f"watching {root} for changes (Ctrl+C to stop)")
+    try:
+        while not stop.is_set():
+            batch = handler.wait(stop)
+            if batch is None:
+                break
+            names = sorted(Path(p).name for p in batch)
+            report(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}")
+            result = rebuild(options, report)
+            if on_build:
+                on_build(result)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        observer.stop()
+        observer.join(timeout=5)

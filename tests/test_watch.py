@@ -1,0 +1,71 @@
+"""Watch mode: rebuilds after edits, ignores editor droppings, survives a bad edit."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from conftest import FIXED_AT, write_site
+from omnipub.build import BuildOptions
+from omnipub.watch import relevant, watch_and_build
+
+SITE = """\
+-- content/articles/_index.md --
+---
+cascade: {type: article}
+---
+-- content/articles/a.md --
+---
+title: Alpha
+---
+First.
+"""
+
+
+def _wait_for(predicate, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_droppings_and_outputs_are_not_changes(tmp_path: Path) -> None:
+    root = tmp_path
+    assert relevant(root, str(root / "content/a.md"))
+    assert relevant(root, str(root / "omnipub.toml"))
+    for name in (
+        "content/.a.md.swp",
+        "content/a.md~",
+        "content/.#a.md",
+        "content/4913",
+        "public/web/index.html",
+        ".omnipub/cache/x",
+        "content/.git/HEAD",
+    ):
+        assert not relevant(root, str(root / name)), name
+
+
+def test_watch_rebuilds_recovers_from_a_bad_edit_and_stops(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "site", SITE)
+    results: list[object] = []
+    stop = threading.Event()
+    options = BuildOptions(root=root, at=FIXED_AT, executor="serial")
+    thread = threading.Thread(
+        target=watch_and_build, args=(options, True, stop, results.append), daemon=True
+    )
+    thread.start()
+    page = root / "public/web/articles/a/index.html"
+    _wait_for(lambda: page.is_file())
+    time.sleep(0.5)  # let the observer start
+    source = root / "content/articles/a.md"
+    source.write_text("---\ntitle: Alpha two\n---\nSecond.\n")
+    _wait_for(lambda: "Alpha two" in page.read_text())
+    source.write_text("---\ntitle: [broken\n---\n")
+    _wait_for(lambda: results and results[-1] is None)
+    assert "Alpha two" in page.read_text()  # the last good output stays
+    source.write_text("---\ntitle: Alpha three\n---\nThird.\n")
+    _wait_for(lambda: "Alpha three" in page.read_text())
+    stop.set()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
