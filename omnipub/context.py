@@ -16,7 +16,7 @@ import jinja2
 from . import blocks, markdown
 from .channel import Artifact, Channel, Route
 from .depends import RECORDER, Usage, paused, touch, touch_now
-from .diagnostics import Diagnostics, Location
+from .diagnostics import Diagnostic, Diagnostics, Location, Severity
 from .document import Document
 from .images import ImageInfo, Rendition, plan_renditions
 from .items import Item, ItemView
@@ -374,10 +374,8 @@ class RenderContext:
         field_name: str | None = None,
         hint: str | None = None,
     ) -> None:
-        where = None
-        if view is not None:
-            where = Location(view.rel, view.line_of(field_name) if field_name else None)
-        self.diagnostics.warning(code, message, where, hint)
+        """A warning at the line of `field_name` in the view's source (an error if strict)."""
+        self._report(Severity.WARNING, code, message, view, field_name, hint)
 
     def error(
         self,
@@ -387,10 +385,21 @@ class RenderContext:
         field_name: str | None = None,
         hint: str | None = None,
     ) -> None:
+        self._report(Severity.ERROR, code, message, view, field_name, hint)
+
+    def _report(
+        self,
+        severity: Severity,
+        code: str,
+        message: str,
+        view: ItemView | None,
+        field_name: str | None,
+        hint: str | None,
+    ) -> None:
         where = None
         if view is not None:
             where = Location(view.rel, view.line_of(field_name) if field_name else None)
-        self.diagnostics.error(code, message, where, hint)
+        self.diagnostics.add(Diagnostic(severity, code, message, where, hint))
 
 
 _TYPES = {

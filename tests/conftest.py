@@ -143,3 +143,21 @@ def tree_of(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def copy_sample(target: Path) -> Path:
+    """Copy the bundled sample site (config, lock, content, static) to `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("omnipub.toml", "omnipub.lock"):
+        shutil.copy2(REPO / name, target / name)
+    for folder in ("content", "static"):
+        shutil.copytree(REPO / folder, target / folder)
+    return target
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory):
+    """The sample site built once, strictly, as of FIXED_AT: (BuildResult, public folder)."""
+    root = copy_sample(tmp_path_factory.mktemp("sample"))
+    result = build(BuildOptions(root=root, at=FIXED_AT, strict=True, write_lock=False))
+    return result, root / "public"

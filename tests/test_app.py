@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import jsonschema
@@ -24,14 +23,8 @@ def validator(name: str) -> Draft202012Validator:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("sample")
-    for name in ("omnipub.toml", "omnipub.lock"):
-        shutil.copy2(REPO / name, root / name)
-    for folder in ("content", "static"):
-        shutil.copytree(REPO / folder, root / folder)
-    build(BuildOptions(root=root, at=FIXED_AT, strict=True))
-    return root / "public/app"
+def app(sample_build) -> Path:
+    return sample_build[1] / "app"
 
 
 def test_every_document_of_the_sample_validates(app: Path) -> None:

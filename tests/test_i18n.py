@@ -11,19 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import FIXED_AT, REPO
-from omnipub.build import BuildOptions, BuildResult, build
+from omnipub.build import BuildResult
 from omnipub.cli import cli
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[BuildResult, Path]:
-    root = tmp_path_factory.mktemp("sample")
-    for name in ("omnipub.toml", "omnipub.lock"):
-        shutil.copy2(REPO / name, root / name)
-    for folder in ("content", "static"):
-        shutil.copytree(REPO / folder, root / folder)
-    result = build(BuildOptions(root=root, at=FIXED_AT, strict=True, write_lock=False))
-    return result, root / "public"
+def built(sample_build) -> tuple[BuildResult, Path]:
+    return sample_build
 
 
 def test_sample_has_ten_translated_items_in_nb_and_fr(built) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from urllib.parse import urlsplit
 import lxml.html
 import pytest
 
-from conftest import FIXED_AT, REPO, write_site
+from conftest import FIXED_AT, write_site
 from omnipub.build import BuildOptions, BuildResult, build
 from omnipub.diagnostics import BuildFailed
 
@@ -24,14 +23,8 @@ MEDIA = "only screen and (max-width: 640px)"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[BuildResult, Path]:
-    root = tmp_path_factory.mktemp("sample")
-    for name in ("omnipub.toml", "omnipub.lock"):
-        shutil.copy2(REPO / name, root / name)
-    for folder in ("content", "static"):
-        shutil.copytree(REPO / folder, root / folder)
-    result = build(BuildOptions(root=root, at=FIXED_AT, strict=True, write_lock=False))
-    return result, root / "public"
+def built(sample_build) -> tuple[BuildResult, Path]:
+    return sample_build
 
 
 def _pages(folder: Path) -> dict[str, lxml.html.HtmlElement]:

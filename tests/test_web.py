@@ -20,15 +20,9 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[BuildResult, Path]:
-    root = tmp_path_factory.mktemp("sample")
-    for name in ("omnipub.toml", "omnipub.lock"):
-        shutil.copy2(REPO / name, root / name)
-    for folder in ("content", "static"):
-        shutil.copytree(REPO / folder, root / folder)
-    out = root / "public"
-    result = build(BuildOptions(root=root, out_dir=out, at=FIXED_AT, strict=True))
-    return result, out / "web"
+def built(sample_build) -> tuple[BuildResult, Path]:
+    result, public = sample_build
+    return result, public / "web"
 
 
 def page(web: Path, path: str) -> lxml.html.HtmlElement:
