@@ -161,3 +161,11 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory):
     root = copy_sample(tmp_path_factory.mktemp("sample"))
     result = build(BuildOptions(root=root, at=FIXED_AT, strict=True, write_lock=False))
     return result, root / "public"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        help="rewrite tests/sites/*/expected from the current outputs",
+    )
