@@ -188,6 +188,11 @@ class DiskSink:
             self._write_deploy_manifests(self.out_dir, manifest, manifest)
             materializer.save()
             return Published(manifest, stats)
+        if previous and self._complete(previous) and materializer.blobs.folder is not None:
+            self._update_in_place(planned, previous, materializer)
+            self._write_deploy_manifests(self.out_dir, manifest, previous)
+            materializer.save()
+            return Published(manifest, stats)
         staging = self.out_dir.parent / f".{self.out_dir.name}.staging"
         if staging.exists():
             shutil.rmtree(staging)
@@ -202,6 +207,40 @@ class DiskSink:
         self._swap(staging)
         materializer.save()
         return Published(manifest, stats)
+
+    def _update_in_place(
+        self,
+        planned: dict[str, list[tuple[Artifact, str, int]]],
+        previous: dict[str, dict[str, dict[str, object]]],
+        materializer: Materializer,
+    ) -> None:
+        """Replace only changed files, each atomically, and delete what is gone.
+
+        The manifest is written last, so an interrupted update is redone by the next build.
+        A channel folder appearing for the first time is written whole.
+        """
+        for channel, rows in planned.items():
+            before = previous.get(channel, {})
+            folder = self.out_dir / channel
+            for artifact, digest, _size in rows:
+                if before.get(artifact.path, {}).get("sha256") == digest:
+                    continue
+                target = folder / artifact.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                temporary = target.with_name(f".{target.name}.omnipub-new")
+                temporary.unlink(missing_ok=True)
+                materializer.blobs.place(digest, temporary)
+                os.replace(temporary, target)
+            kept = {a.path for a, _d, _s in rows}
+            for gone in sorted(set(before) - kept):
+                path = folder / gone
+                path.unlink(missing_ok=True)
+                parent = path.parent
+                while parent != folder and parent.is_dir() and not any(parent.iterdir()):
+                    parent.rmdir()
+                    parent = parent.parent
+        for channel in set(previous) - set(planned):
+            shutil.rmtree(self.out_dir / channel, ignore_errors=True)
 
     def _complete(self, manifest: dict[str, dict[str, dict[str, object]]]) -> bool:
         return all((self.out_dir / channel).is_dir() for channel in manifest)
@@ -235,16 +274,14 @@ class DiskSink:
 
     def _write_deploy_manifests(
         self,
-        staging: Path,
+        target: Path,
         manifest: dict[str, dict[str, dict[str, object]]],
         previous: dict[str, dict[str, dict[str, object]]],
     ) -> None:
-        folder = staging / DEPLOY_FOLDER
+        """Per channel: every file with its hash, size and type, and the diff to the previous
+        build, for deploy steps that upload only changes. The whole manifest goes last."""
+        folder = target / DEPLOY_FOLDER
         folder.mkdir(exist_ok=True)
-        whole = {"version": 1, "channels": manifest}
-        (folder / MANIFEST_NAME).write_text(
-            json.dumps(whole, indent=1, sort_keys=True) + "\n", encoding="utf-8"
-        )
         for channel, files in manifest.items():
             before = previous.get(channel, {})
             diff = {
@@ -257,9 +294,8 @@ class DiskSink:
                 "removed": sorted(set(before) - set(files)),
             }
             deploy = {"version": 1, "channel": channel, "files": files, "diff": diff}
-            (folder / f"{channel}.deploy-manifest.json").write_text(
-                json.dumps(deploy, indent=1, sort_keys=True) + "\n", encoding="utf-8"
-            )
+            _atomic_write(folder / f"{channel}.deploy-manifest.json", deploy)
+        _atomic_write(folder / MANIFEST_NAME, {"version": 1, "channels": manifest})
 
     def _swap(self, staging: Path) -> None:
         out = self.out_dir
@@ -270,3 +306,9 @@ class DiskSink:
             os.replace(out, old)
         os.replace(staging, out)
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _atomic_write(path: Path, data: object) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
