@@ -271,14 +271,43 @@ def build_command(
 @click.option("--at", "at", metavar="WHEN", help="Check as of this instant.")
 @click.option("--drafts", is_flag=True, help="Include drafts.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "--links", is_flag=True, help="Every internal link, image, pair and QR target resolves."
+)
+@click.option("--leaks", is_flag=True, help="No output carries a hidden item's id, title or slug.")
+@click.option(
+    "--consistency", is_flag=True, help="Every item states the same facts on every channel."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
 @guarded
-def check_command(site: Path, at: str | None, drafts: bool, strict: bool, as_json: bool) -> None:
-    """Validate SITE completely (content, links, templates) without writing anything."""
+def check_command(
+    site: Path,
+    at: str | None,
+    drafts: bool,
+    strict: bool,
+    links: bool,
+    leaks: bool,
+    consistency: bool,
+    as_json: bool,
+) -> None:
+    """Validate SITE completely (content, links, templates) without writing anything, and
+    audit the outputs as their clients would read them."""
+    from .checks import check_consistency, check_leaks, check_links
     from .publish import MemorySink
 
     options = BuildOptions(root=site, at=at, drafts=drafts, strict=strict, write_lock=False)
-    result = build(options, sink=MemorySink())
+    sink = MemorySink()
+    result = build(options, sink=sink)
+    problems: list[Diagnostic] = []
+    for wanted, audit in (
+        (links, check_links),
+        (leaks, check_leaks),
+        (consistency, check_consistency),
+    ):
+        if wanted:
+            problems.extend(audit(result, sink))
+    if problems:
+        raise BuildFailed(problems)
     if as_json:
         click.echo(json.dumps(_report(result), indent=1, sort_keys=True))
     _print_diagnostics(result.diagnostics.warnings)
@@ -286,9 +315,13 @@ def check_command(site: Path, at: str | None, drafts: bool, strict: bool, as_jso
         from .coverage import report as coverage_report
 
         click.echo(coverage_report(result.site, [c.name for c in result.channels]))
+    audits = [
+        n for n, on in (("links", links), ("leaks", leaks), ("consistency", consistency)) if on
+    ]
     click.echo(
         f"ok: {len(result.site.visible())} items, "
-        f"{len(result.diagnostics.warnings)} warning(s), no errors",
+        f"{len(result.diagnostics.warnings)} warning(s), no errors"
+        + (f"; audits passed: {', '.join(audits)}" if audits else ""),
         err=True,
     )
 

@@ -66,7 +66,8 @@ def stale_translations(site: Site) -> list[Stale]:
         original = site.by_key.get((item.id, site.config.default_language))
         if original is None:
             continue
-        changed = original.fields.get("updated") or original.fields.get("date")
+        # only an explicit `updated` says the original changed after it was translated
+        changed = original.fields.get("updated") if "updated" in original.document.data else None
         if not isinstance(changed, dt.datetime):
             continue
         own = _own_stamp(item.fields, item.document.data)
