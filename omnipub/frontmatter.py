@@ -105,6 +105,16 @@ def _to_data(node: yaml.Node, line_offset: int, lines: dict[str, int], prefix: s
                     "remove the tag; front matter holds plain text, numbers, lists and mappings",
                 )
             return Scalar(node.value, line, column, plain=node.style is None)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in (
+            "tag:yaml.org,2002:seq",
+            "tag:yaml.org,2002:map",
+        ):
+            raise FrontMatterError(
+                f"YAML tag {node.tag!r} is not allowed in front matter",
+                line,
+                column,
+                "remove the tag; front matter holds plain text, numbers, lists and mappings",
+            )
         if isinstance(node, yaml.SequenceNode):
             return [build(child, depth + 1, key_path) for child in node.value]
         if isinstance(node, yaml.MappingNode):
