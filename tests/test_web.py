@@ -231,3 +231,19 @@ def test_site_template_overrides_one_builtin_template(tmp_path: Path) -> None:
         "Merino sweater Fjell"
         in (root / "public/web/products/merino-sweater/index.html").read_text()
     )
+
+
+def test_headers_file_is_opt_in(site) -> None:
+    spec = (
+        "-- omnipub.toml --\n[site]\ntitle = 'T'\n[languages.en]\nname = 'English'\n"
+        "[channels.web]\nbase_url = 'https://w.example/'\nheaders = true\n"
+        "-- content/a.md --\n---\ntitle: A\n---\n"
+    )
+    root = site(spec)
+    build(BuildOptions(root=root, at=FIXED_AT, write_lock=False))
+    headers = (root / "public/web/_headers").read_text()
+    assert "/assets/*\n  Cache-Control: public, max-age=31536000, immutable" in headers
+    assert "/*\n  Cache-Control: public, max-age=0, must-revalidate" in headers
+    plain = site(spec.replace("headers = true\n", ""))
+    build(BuildOptions(root=plain, at=FIXED_AT, write_lock=False))
+    assert not (plain / "public/web/_headers").exists()

@@ -17,6 +17,16 @@ from ..htmlsite import HtmlSiteChannel, html_outputs, package_dir
 
 MOBILE_MEDIA = "only screen and (max-width: 640px)"
 
+#: Netlify / Cloudflare Pages cache rules: fingerprinted files forever, the rest revalidated.
+HEADERS = """\
+/assets/*
+  Cache-Control: public, max-age=31536000, immutable
+/media/*
+  Cache-Control: public, max-age=31536000, immutable
+/*
+  Cache-Control: public, max-age=0, must-revalidate
+"""
+
 
 class WebChannel(HtmlSiteChannel):
     name = "web"
@@ -73,4 +83,6 @@ class WebChannel(HtmlSiteChannel):
         robots = ctx.template(("robots.txt",), "robots.txt", sitemap_url=sitemap_url)
         artifacts.append(Artifact("sitemap.xml", "application/xml", xml.encode("utf-8")))
         artifacts.append(Artifact("robots.txt", "text/plain", robots.encode("utf-8")))
+        if self.config.raw.get("headers"):
+            artifacts.append(Artifact("_headers", "text/plain", HEADERS.encode("utf-8")))
         return artifacts
