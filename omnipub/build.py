@@ -22,6 +22,7 @@ from . import registry
 from .audit import audit_leaks
 from .cache import DocumentCache
 from .channel import Channel
+from .checks import consistency
 from .config import SiteConfig, load_config
 from .context import RenderContext
 from .depends import site_digests
@@ -304,6 +305,7 @@ def build(options: BuildOptions, sink: DiskSink | MemorySink | None = None) -> B
     # audit
     artifacts = {name: out.artifacts for name, out in outputs.items()}
     audit_leaks(site, artifacts, diagnostics)
+    audit_consistency(site, plan, outputs, materializer, diagnostics)
     diagnostics.raise_if_errors()
     lap("audit")
 
@@ -344,6 +346,39 @@ def _all_traits(enabled: list[Channel]) -> list[type[Channel] | Channel]:
             except (ImportError, AttributeError, UsageError):
                 continue
     return [found[n] for n in sorted(found)]
+
+
+def audit_consistency(
+    site: Site,
+    plan: Plan,
+    outputs: dict[str, ChannelOutput],
+    materializer: Materializer,
+    diagnostics: Diagnostics,
+) -> None:
+    """Every build checks that the items it re-rendered state the same facts everywhere."""
+    rendered = {name: set(out.rendered_paths) for name, out in outputs.items()}
+    keys = {
+        (route.item_id, route.lang)
+        for name, routes in plan.routes_by_channel.items()
+        for route in routes
+        if route.item_id is not None and route.path in rendered.get(name, set())
+    }
+    if not keys:
+        return
+    index = {(name, a.path): a for name, out in outputs.items() for a in out.artifacts}
+
+    def read(channel: str, path: str) -> bytes:
+        artifact = index[(channel, path)]
+        if artifact.data is not None:
+            return artifact.data
+        return materializer.blobs.read(artifact.digest or "")
+
+    playlists = [
+        json.loads(read("signage", path))
+        for (channel, path) in sorted(index)
+        if channel == "signage" and path.startswith("playlists/")
+    ]
+    diagnostics.extend(consistency(site, plan, read, playlists, {k for k in keys if k[0]}))
 
 
 def make_context(

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 import lxml.html
 
 from .audit import leak_marks, scan
-from .build import BuildResult
 from .diagnostics import Diagnostic, Location, Severity
-from .publish import MemorySink
+
+if TYPE_CHECKING:
+    from .build import BuildResult
+    from .model import Site
+    from .publish import MemorySink
+    from .resolve import Plan
 
 _ATTRS = (("a", "href"), ("link", "href"), ("img", "src"), ("script", "src"), ("iframe", "src"))
 
@@ -133,15 +138,33 @@ def _json_ld(data: bytes) -> list[dict]:
 
 def check_consistency(result: BuildResult, sink: MemorySink) -> list[Diagnostic]:
     """Each item's facts, read back from every channel, must agree with each other."""
+    playlists = [
+        json.loads(data)
+        for path, data in sorted(sink.files.get("signage", {}).items())
+        if path.startswith("playlists/")
+    ]
+    return consistency(result.site, result.plan, lambda c, p: sink.files[c][p], playlists)
+
+
+def consistency(
+    site: Site,
+    plan: Plan,
+    read: Callable[[str, str], bytes],
+    playlists: list[dict],
+    only: set[tuple[str, str]] | None = None,
+) -> list[Diagnostic]:
+    """The consistency audit over any store of outputs; `only` limits it to some items (a
+    build audits the items it re-rendered)."""
     found: list[Diagnostic] = []
-    plan = result.plan
-    for item in result.site.visible():
+    for item in site.visible():
+        if only is not None and item.key not in only:
+            continue
         stated: dict[str, dict[str, str]] = {}
         for channel in ("web", "mobile"):
             route = plan.item_routes.get((channel, item.id, item.lang))
             if route is None:
                 continue
-            for data in _json_ld(sink.files[channel][route.path]):
+            for data in _json_ld(read(channel, route.path)):
                 facts = {}
                 offer = data.get("offers") or {}
                 for key, value in (
@@ -156,7 +179,7 @@ def check_consistency(result: BuildResult, sink: MemorySink) -> list[Diagnostic]
                 stated[channel] = facts
         route = plan.item_routes.get(("app", item.id, item.lang))
         if route is not None:
-            fields = json.loads(sink.files["app"][route.path])["fields"]
+            fields = json.loads(read("app", route.path))["fields"]
             facts = {}
             mapping = {"price": "price", "currency": "currency", "availability": "availability"}
             if item.type == "event":
@@ -167,7 +190,7 @@ def check_consistency(result: BuildResult, sink: MemorySink) -> list[Diagnostic]
                 if fields.get(field) is not None:
                     facts[key] = _normal(key, str(fields[field]))
             stated["app"] = facts
-        for slide in _slides(sink, item.id, item.lang):
+        for slide in _slides(playlists, item.id, item.lang):
             if item.type == "promotion" and slide.get("until"):
                 expire = item.fields.get("expire_at")
                 until = (
@@ -200,8 +223,8 @@ def check_consistency(result: BuildResult, sink: MemorySink) -> list[Diagnostic]
         web = plan.item_routes.get(("web", item.id, item.lang))
         mobile = plan.item_routes.get(("mobile", item.id, item.lang))
         if web and mobile:
-            a = lxml.html.fromstring(sink.files["web"][web.path])
-            b = lxml.html.fromstring(sink.files["mobile"][mobile.path])
+            a = lxml.html.fromstring(read("web", web.path))
+            b = lxml.html.fromstring(read("mobile", mobile.path))
             for what in ("title", "h1"):
                 left, right = a.findtext(f".//{what}"), b.findtext(f".//{what}")
                 if left != right:
@@ -223,9 +246,8 @@ def _normal(key: str, value: str) -> str:
     return value
 
 
-def _slides(sink: MemorySink, item_id: str, lang: str) -> Iterable[dict]:
-    for path, data in sink.files.get("signage", {}).items():
-        if path.startswith("playlists/"):
-            for slide in json.loads(data)["slides"]:
-                if slide["item"] == item_id and slide["lang"] == lang:
-                    yield slide["schedule"]
+def _slides(playlists: list[dict], item_id: str, lang: str) -> Iterable[dict]:
+    for playlist in playlists:
+        for slide in playlist["slides"]:
+            if slide["item"] == item_id and slide["lang"] == lang:
+                yield slide["schedule"]

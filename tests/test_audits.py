@@ -44,3 +44,18 @@ def test_a_channel_stating_another_price_is_found(tmp_path: Path) -> None:
     assert code == 1
     assert "price of prod-merino-sweater (en) is '1299.00' on app but '1.00' on mobile" in output
     assert "'1.00' on mobile but '1299.00' on web" in output
+
+
+def test_every_build_audits_the_items_it_rendered(tmp_path: Path) -> None:
+    root = copy_sample(tmp_path / "s")
+    (root / "templates/mobile").mkdir(parents=True)
+    (root / "templates/mobile/product.html").write_text(
+        '{% extends "item.html" %}{% block head %}<script type="application/ld+json">'
+        '{"@type": "Product", "offers": {"price": "1.00", "priceCurrency": "NOK"}}'
+        "</script>{% endblock %}"
+    )
+    result = CliRunner().invoke(cli, ["build", str(root), "--at", FIXED_AT])
+    assert result.exit_code == 1
+    assert "error[check.consistency]" in result.output
+    assert "'1.00' on mobile" in result.output
+    assert not (root / "public").exists()  # nothing published
