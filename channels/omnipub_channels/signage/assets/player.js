@@ -5,12 +5,15 @@
 // boundary; a service worker keeps everything playable offline.
 (function () {
   "use strict";
+  const DAY = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
   const body = document.body;
+  // the schedule rules, for the screen and for tests
+  window.omnipubSchedule = { onAir: (slide, now) => onAir(slide, now) };
+  if (!body || !body.dataset.playlist) return;
   const playlistUrl = new URL(body.dataset.playlist, location.href).href;
   const params = new URLSearchParams(location.search);
   const pollSeconds = Number(params.get("poll") || body.dataset.poll || 60);
   const frames = [document.getElementById("a"), document.getElementById("b")];
-  const DAY = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
   const state = { playlist: null, pending: null, index: -1, current: null, shown: [], count: 0,
                   front: 0,
                   version: null, timer: null };
