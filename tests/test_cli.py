@@ -15,10 +15,11 @@ def test_new_scaffolds_a_site_that_builds_cleanly_in_strict_mode(tmp_path: Path)
     runner = CliRunner()
     target = tmp_path / "shop"
     assert runner.invoke(cli, ["new", str(target)]).exit_code == 0
-    result = runner.invoke(cli, ["build", str(target), "--strict", "--channel", "web", "--json"])
+    result = runner.invoke(cli, ["build", str(target), "--strict", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["ok"] is True and report["channels"]["web"]["outputs"] > 5
+    assert set(report["channels"]) == {"web", "mobile", "app", "signage"}
     again = runner.invoke(cli, ["new", str(target)])
     assert again.exit_code == 2 and "not empty" in again.output
 
