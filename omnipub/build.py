@@ -305,7 +305,8 @@ def build(options: BuildOptions, sink: DiskSink | MemorySink | None = None) -> B
     # audit
     artifacts = {name: out.artifacts for name, out in outputs.items()}
     audit_leaks(site, artifacts, diagnostics)
-    audit_consistency(site, plan, outputs, materializer, diagnostics)
+    if not diagnostics.errors:  # outputs that failed to render cannot be read back
+        audit_consistency(site, plan, outputs, materializer, diagnostics)
     diagnostics.raise_if_errors()
     lap("audit")
 

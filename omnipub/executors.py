@@ -17,7 +17,8 @@ from contextlib import contextmanager
 
 from .diagnostics import UsageError
 
-#: Below this many routes to render, workers cost more than they save.
+#: Below this many routes to render (in a build, and in one channel), starting workers and
+#: rebuilding their indexes costs more than rendering in-process.
 PARALLEL_THRESHOLD = 400
 
 

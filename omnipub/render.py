@@ -22,6 +22,7 @@ from .channel import Artifact, Channel, Route
 from .context import RenderContext
 from .depends import RECORDER
 from .diagnostics import Diagnostic, Diagnostics, Location
+from .executors import PARALLEL_THRESHOLD
 from .incremental import Entry, Inputs, RenderCache, make_entry, still_valid
 from .templates import TemplateProblem
 
@@ -152,7 +153,7 @@ def render_channel(
         else:
             todo.append(route)
     keep_data = job.blobs.folder is None
-    if executor is None or len(todo) < 64:
+    if executor is None or len(todo) < PARALLEL_THRESHOLD:
         results = [render_chunk(job_key, channel.name, todo, keep_data)]
     else:
         size = max(16, len(todo) // (workers * 4) + 1)

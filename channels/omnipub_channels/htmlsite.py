@@ -395,10 +395,7 @@ class HtmlSiteChannel(Channel):
         }
 
     def context_tags(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
-        counts: dict[str, int] = {}
-        for view in ctx.items(route.lang):
-            for tag in view.tags:
-                counts[tag] = counts.get(tag, 0) + 1
+        counts = {tag: len(views) for tag, views in self.tagged(ctx, route.lang).items()}
         tags = [
             {
                 "name": tag,

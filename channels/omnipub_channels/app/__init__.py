@@ -215,11 +215,15 @@ class AppChannel(Channel):
 
     def feed(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
         section, tag, page = route.param("section"), route.param("tag"), route.param("page", 1)
-        members = [
-            v
-            for v in ctx.items(route.lang)
-            if (section is None or v.section == section) and (tag is None or tag in v.tags)
-        ]
+        # a shared index: reading it depends on the site's shape, not on every item in it
+        members = ctx.memo(
+            ("app-feed", route.lang, section, tag),
+            lambda: [
+                v
+                for v in ctx.items(route.lang)
+                if (section is None or v.section == section) and (tag is None or tag in v.tags)
+            ],
+        )
         size = self.config.page_size
         chunk = members[(page - 1) * size : page * size]
         title = ctx.site.config.title
