@@ -10,11 +10,8 @@ build reports every broken output at once.
 from __future__ import annotations
 
 import dataclasses
-import pickle
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from .audit import leak_marks, scan
 from .blobs import BlobStore, digest_of
@@ -183,12 +180,6 @@ def render_channel(
         RECORDER.usage = None
     out.artifacts.extend(ctx.assets())
     return out
-
-
-def write_snapshot(path: Path, state: Any) -> None:
-    """State for workers that were not forked from this process (a Dask cluster)."""
-    with path.open("wb") as handle:
-        pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def forget(job_key: str) -> None:
