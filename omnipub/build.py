@@ -75,6 +75,24 @@ class ChannelReport:
 
 
 @dataclass
+class BuildState:
+    """What a live rebuild (`omnipub serve`, `--watch`) keeps from the last good build."""
+
+    config: SiteConfig
+    sources: list[SourceFile]
+    documents: dict[str, Document]
+    images: dict[str, ImageInfo]
+    lock: Lock
+    traits: dict[str, Any]
+    jobs: dict[str, Job]
+    caches: dict[str, RenderCache]
+    materializer: Materializer
+    digests: dict[tuple[str, ...], str]
+    #: diagnostics of the stages before rendering (located in content files)
+    model_diagnostics: list[Diagnostic]
+
+
+@dataclass
 class BuildResult:
     site: Site
     plan: Plan
@@ -85,6 +103,7 @@ class BuildResult:
     timings: dict[str, float]
     channels: list[Channel]
     contexts: dict[str, RenderContext] = field(default_factory=dict)
+    state: BuildState | None = None
 
 
 def build_instant(at: dt.datetime | str | None, config: SiteConfig) -> dt.datetime:
@@ -200,8 +219,14 @@ def load_data(sources: list[SourceFile], diagnostics: Diagnostics) -> dict[str, 
     return data
 
 
-def build(options: BuildOptions, sink: DiskSink | MemorySink | None = None) -> BuildResult:
-    """Run one full build; raises BuildFailed (with every problem) before writing anything."""
+def build(
+    options: BuildOptions,
+    sink: DiskSink | MemorySink | None = None,
+    memory: dict[tuple[str, str], Document] | None = None,
+) -> BuildResult:
+    """Run one full build; raises BuildFailed (with every problem) before writing anything.
+
+    `memory` keeps parsed documents between builds of one process (see `live.py`)."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -227,7 +252,7 @@ def build(options: BuildOptions, sink: DiskSink | MemorySink | None = None) -> B
     # discover → load
     sources = discover(config, diagnostics)
     variant = repr((config.markdown.allow_html, config.markdown.allowed_schemes))
-    cache = DocumentCache(config.state_dir if options.use_cache else None, variant)
+    cache = DocumentCache(config.state_dir if options.use_cache else None, variant, memory)
     documents = load_documents(sources, config, cache, diagnostics)
     images: dict[str, ImageInfo] = index_images(
         sources, config.state_dir if options.use_cache else None
@@ -246,6 +271,7 @@ def build(options: BuildOptions, sink: DiskSink | MemorySink | None = None) -> B
     static = [s.rel for s in sources if s.kind == "static"]
     plan = resolve(site, channels, static, diagnostics)
     diagnostics.raise_if_errors()
+    model_diagnostics = list(diagnostics.items)
     lap("resolve")
 
     # render
@@ -332,8 +358,21 @@ def build(options: BuildOptions, sink: DiskSink | MemorySink | None = None) -> B
         new_lock.write(root)
     lap("publish")
     contexts = {name: job.ctx for name, job in jobs.items()}
+    state = BuildState(
+        config,
+        sources,
+        documents,
+        images,
+        lock,
+        traits,
+        jobs,
+        caches,
+        materializer,
+        digests,
+        model_diagnostics,
+    )
     return BuildResult(
-        site, plan, diagnostics, outputs, published, reports, timings, channels, contexts
+        site, plan, diagnostics, outputs, published, reports, timings, channels, contexts, state
     )
 
 

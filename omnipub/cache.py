@@ -27,8 +27,15 @@ class DocumentCache:
     `variant` names the settings a parse depends on (raw HTML policy, URL schemes).
     """
 
-    def __init__(self, state_dir: Path | None, variant: str = "") -> None:
+    def __init__(
+        self,
+        state_dir: Path | None,
+        variant: str = "",
+        memory: dict[tuple[str, str], Document] | None = None,
+    ) -> None:
         self.folder = state_dir / "cache" / "documents" if state_dir else None
+        #: documents kept in memory between builds of one process (serve, watch)
+        self.memory = memory
         self.variant = variant
         self.hits = 0
         self.misses = 0
@@ -68,6 +75,17 @@ class DocumentCache:
         return self.folder / key[:2] / f"{key}.pickle"
 
     def get(self, content_hash: str, rel: str) -> Document | None:
+        if self.memory is not None:
+            kept = self.memory.get((rel, content_hash))
+            if kept is not None:
+                self.hits += 1
+                return kept
+        document = self._load(content_hash, rel)
+        if document is not None and self.memory is not None:
+            self.memory[(rel, content_hash)] = document
+        return document
+
+    def _load(self, content_hash: str, rel: str) -> Document | None:
         path = self._path(content_hash, rel)
         if path is None:
             return None
@@ -91,6 +109,8 @@ class DocumentCache:
         return document
 
     def put(self, document: Document) -> None:
+        if self.memory is not None:
+            self.memory[(document.rel, document.content_hash)] = document
         path = self._path(document.content_hash, document.rel)
         if path is None:
             return

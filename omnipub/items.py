@@ -14,9 +14,9 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from .depends import touch
+from .depends import touch, touch_body
 from .document import Document
-from .markdown import Prerendered
+from .markdown import Heading, LinkRef, Prerendered
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,20 @@ class Item:
     visible: bool = True
     hidden_reason: str | None = None
     is_original: bool = True
+    #: bumped when a live rebuild updates the item in place (views then refresh)
+    version: int = 0
+
+    def replace_with(self, other: Item) -> dict[str, Any]:
+        """Take another item's content, keeping this object (and every view of it); returns
+        the old content for `restore`."""
+        saved = dict(vars(self))
+        vars(self).update({k: v for k, v in vars(other).items() if k != "version"})
+        self.version += 1
+        return saved
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        vars(self).update({k: v for k, v in saved.items() if k != "version"})
+        self.version += 1
 
     @property
     def key(self) -> tuple[str, str]:
@@ -89,14 +103,34 @@ class Item:
 class ItemView:
     """An item as one channel sees it; templates read fields as attributes."""
 
-    __slots__ = ("item", "channel", "channel_view", "_fields")
+    __slots__ = ("item", "channel", "_view", "_merged", "_version")
 
     def __init__(self, item: Item, channel: str, channel_view: ChannelView) -> None:
         self.item = item
         self.channel = channel
-        self.channel_view = channel_view
+        self._view = channel_view
         overrides = {k: v for k, v in channel_view.overrides.items() if k != "body"}
-        self._fields = {**item.fields, **overrides}
+        self._merged = {**item.fields, **overrides}
+        self._version = item.version
+
+    def _refresh(self) -> None:
+        item = self.item
+        self._view = item.channels.get(self.channel, ChannelView(False))
+        overrides = {k: v for k, v in self._view.overrides.items() if k != "body"}
+        self._merged = {**item.fields, **overrides}
+        self._version = item.version
+
+    @property
+    def channel_view(self) -> ChannelView:
+        if self._version != self.item.version:
+            self._refresh()
+        return self._view
+
+    @property
+    def _fields(self) -> dict[str, Any]:
+        if self._version != self.item.version:
+            self._refresh()
+        return self._merged
 
     @property
     def fields(self) -> Mapping[str, Any]:
@@ -111,14 +145,24 @@ class ItemView:
     @property
     def tokens(self) -> Sequence[Token]:
         """Parsed on demand (see Document.tokens); prefer `prerendered`."""
-        touch(self.item.key)
+        touch_body(self.item.key)
         return self.item.document.tokens_for(self.channel)
 
     @property
     def prerendered(self) -> Prerendered:
-        touch(self.item.key)
+        touch_body(self.item.key)
         doc = self.item.document
         return doc.channel_pre.get(self.channel, doc.pre)
+
+    @property
+    def headings(self) -> Sequence[Heading]:
+        touch_body(self.item.key)
+        return self.item.document.headings
+
+    @property
+    def links(self) -> Sequence[LinkRef]:
+        touch_body(self.item.key)
+        return self.item.document.links
 
     @property
     def id(self) -> str:

@@ -61,12 +61,19 @@ def _documents(site: Site) -> Iterable[Document]:
     yield from (page.document for page in site.home.values() if page.document)
 
 
-def check_links(site: Site, images: dict[str, ImageInfo], diagnostics: Diagnostics) -> None:
-    """Every link and image in visible content must resolve to something published."""
+def check_links(
+    site: Site,
+    images: dict[str, ImageInfo],
+    diagnostics: Diagnostics,
+    only: set[str] | None = None,
+) -> None:
+    """Every link and image in visible content must resolve to something published.
+
+    `only` limits the check to the links written in those files (a live rebuild)."""
     hidden_rels = {item.rel for item in site.items if not item.visible}
     schemes = site.config.markdown.allowed_schemes
     for doc in _documents(site):
-        if doc.rel in hidden_rels:
+        if doc.rel in hidden_rels or (only is not None and doc.rel not in only):
             continue
         for ref in doc.links:
             where = Location(doc.rel, ref.line)
@@ -108,7 +115,7 @@ def check_links(site: Site, images: dict[str, ImageInfo], diagnostics: Diagnosti
                     "anchors are the heading text in lower case with '-' for spaces",
                 )
     for item in site.items:
-        if not item.visible:
+        if not item.visible or (only is not None and item.rel not in only):
             continue
         specs = site.config.types.fields_for(item.type)
         for name, spec in specs.items():

@@ -339,6 +339,80 @@ def _visibility(item: Item, now: dt.datetime, include_drafts: bool) -> str | Non
     return None
 
 
+def _apply_visibility(
+    item: Item, original: Item | None, now: dt.datetime, include_drafts: bool
+) -> None:
+    """A translation is hidden when its original is."""
+    reason = _visibility(item, now, include_drafts)
+    if original is not None:
+        reason = reason or _visibility(original, now, include_drafts)
+    if reason:
+        item.visible = False
+        item.hidden_reason = reason
+
+
+def next_change(site: Site) -> dt.datetime | None:
+    """The first instant after the build's at which some item appears or disappears."""
+    later = []
+    for item in site.items:
+        for name in ("publish_at", "expire_at", "valid_until"):
+            value = item.fields.get(name)
+            if isinstance(value, dt.datetime) and value > site.now:
+                later.append(value)
+    return min(later, default=None)
+
+
+def remake_items(
+    site: Site,
+    changed: Mapping[str, Document],
+    documents: Mapping[str, Document],
+    traits: Mapping[str, ChannelTraits],
+    diagnostics: Diagnostics,
+) -> dict[tuple[str, str], Item] | None:
+    """New items for edited documents (and the translations that inherit from them).
+
+    None when an edit changes what the site is made of (an item's id, language, original or
+    a section's defaults): the caller then builds the whole model again."""
+    config = site.config
+    languages = set(config.languages)
+    todo: dict[tuple[str, str], Document] = {}
+    for rel, doc in changed.items():
+        old = site.by_rel.get(rel)
+        stem, lang = split_language(posixpath.basename(rel)[:-3], languages)
+        if old is None or stem == "_index":
+            return None
+        previous = old.document
+        for name in ("id", "lang", "translation_of"):
+            if doc.data.get(name) != previous.data.get(name):
+                return None
+        todo[old.key] = doc
+        if old.is_original:  # translations inherit the original's facts
+            for other in site.translations(old).values():
+                todo.setdefault(other.key, other.document)
+    builder = _ItemBuilder(config, traits, diagnostics)
+    index_docs = {
+        rel: doc for rel, doc in documents.items() if posixpath.basename(rel).startswith("_index")
+    }
+    cascades = _cascades(index_docs, config, diagnostics)
+    made: dict[tuple[str, str], Item] = {}
+    for key in sorted(todo, key=lambda k: (k[1] != config.default_language, k)):
+        old = site.by_key[key]
+        original = None
+        if not old.is_original:
+            original_key = (old.id, config.default_language)
+            original = made.get(original_key) or site.by_key.get(original_key)
+            if original is None:
+                return None
+        item = _make_item(
+            builder, todo[key], old.translation_key, old.id, old.lang, cascades, original
+        )
+        if item is None:
+            return made  # the error is reported; the build fails
+        _apply_visibility(item, original, site.now, site.include_drafts)
+        made[key] = item
+    return made
+
+
 def build_site(
     config: SiteConfig,
     documents: Mapping[str, Document],
@@ -457,13 +531,8 @@ def build_site(
 
     seen_lang: dict[tuple[str, str], str] = {}
     for item in items:
-        reason = _visibility(item, now, include_drafts)
-        if not item.is_original:
-            original = original_items[item.translation_key]
-            reason = reason or _visibility(original, now, include_drafts)
-        if reason:
-            item.visible = False
-            item.hidden_reason = reason
+        original = None if item.is_original else original_items[item.translation_key]
+        _apply_visibility(item, original, now, include_drafts)
         if item.key in seen_lang:
             builder.error(
                 item.document,

@@ -121,6 +121,7 @@ class MemorySink:
         self.media_types: dict[str, dict[str, str]] = {}
         self.by_digest: dict[str, bytes] = {}
         self._previous = previous.by_digest if previous else {}
+        self.published = Published({})
 
     def publish(self, outputs: dict[str, list[Artifact]], materializer: Materializer) -> Published:
         manifest: dict[str, dict[str, dict[str, object]]] = {}
@@ -146,7 +147,44 @@ class MemorySink:
             stats[channel] = ChannelStats(len(files), sum(len(d) for d in files.values()))
         self._previous = {}
         materializer.save()
-        return Published(manifest, stats)
+        self.published = Published(manifest, stats)
+        return self.published
+
+    def patched(
+        self, changes: dict[str, dict[str, Artifact | None]], materializer: Materializer
+    ) -> MemorySink:
+        """A copy with some outputs replaced (an Artifact) or removed (None); the rest is
+        shared with this sink, which stays as it was (it may still be serving)."""
+        new = MemorySink()
+        new.files, new.media_types = dict(self.files), dict(self.media_types)
+        new.by_digest = self.by_digest  # a cache of bytes by digest: shared, only grows
+        manifest = dict(self.published.manifest)
+        stats = dict(self.published.stats)
+        for channel, changed in changes.items():
+            if not changed:
+                continue
+            files = new.files[channel] = dict(self.files.get(channel, {}))
+            types = new.media_types[channel] = dict(self.media_types.get(channel, {}))
+            entry = manifest[channel] = dict(manifest.get(channel, {}))
+            added = False
+            for path, artifact in changed.items():
+                if artifact is None:
+                    files.pop(path, None)
+                    types.pop(path, None)
+                    entry.pop(path, None)
+                    continue
+                added |= path not in entry
+                data = new.by_digest.get(artifact.digest) if artifact.digest else None
+                if data is None:
+                    data = materializer.data(artifact)
+                digest = digest_of(data)
+                new.by_digest[digest] = data
+                files[path], types[path] = data, artifact.media_type
+                entry[path] = _describe(digest, len(data), artifact.media_type)
+            manifest[channel] = dict(sorted(entry.items())) if added else entry
+            stats[channel] = ChannelStats(len(files), sum(len(d) for d in files.values()))
+        new.published = Published(manifest, stats)
+        return new
 
 
 class DiskSink:

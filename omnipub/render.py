@@ -17,7 +17,7 @@ from .audit import leak_marks, scan
 from .blobs import BlobStore, digest_of
 from .channel import Artifact, Channel, Route
 from .context import RenderContext
-from .depends import RECORDER
+from .depends import RECORDER, Usage
 from .diagnostics import Diagnostic, Diagnostics, Location
 from .executors import PARALLEL_THRESHOLD
 from .incremental import Entry, Inputs, RenderCache, make_entry, still_valid
@@ -26,11 +26,17 @@ from .templates import TemplateProblem
 
 @dataclass
 class ChannelOutput:
+    #: every output (empty after a live rebuild, whose outputs are its sink's files)
     artifacts: list[Artifact] = field(default_factory=list)
     rendered: int = 0
     reused: int = 0
     #: output paths of the routes rendered (not reused) in this build
     rendered_paths: list[str] = field(default_factory=list)
+    #: what `finish` returned and what it read (a live rebuild reuses it when that holds)
+    finished: list[Artifact] = field(default_factory=list)
+    finish_usage: Usage | None = None
+    #: image renditions the routes asked for
+    assets: list[Artifact] = field(default_factory=list)
 
 
 @dataclass
@@ -168,18 +174,67 @@ def render_channel(
             cache.keep(path, entry)
     out.rendered = len(todo)
     out.rendered_paths = [route.path for route in todo]
-    ctx.outputs = {
-        a.path: a.digest or digest_of(a.data or b"") for a in out.artifacts if a.digest or a.data
-    }
+    ctx.outputs = RecordedOutputs(
+        (a.path, a.digest or digest_of(a.data or b"")) for a in out.artifacts if a.digest or a.data
+    )
+    out.finished, out.finish_usage = finish_channel(job)
+    out.assets = ctx.assets()
+    out.artifacts.extend(out.finished)
+    out.artifacts.extend(out.assets)
+    return out
+
+
+def finish_channel(job: Job) -> tuple[list[Artifact], Usage | None]:
+    """The channel's finishing outputs (sitemaps, manifests, copies), and what they read."""
+    channel, ctx = job.channel, job.ctx
     ctx.begin()
     try:
-        out.artifacts.extend(channel.finish(ctx.site, ctx))
+        return list(channel.finish(ctx.site, ctx)), RECORDER.usage
     except TemplateProblem as problem:
         ctx.diagnostics.add(problem.diagnostic)
+        return [], None
     finally:
         RECORDER.usage = None
-    out.artifacts.extend(ctx.assets())
-    return out
+
+
+class RecordedOutputs(dict[str, str]):
+    """`ctx.outputs`: output path -> sha256; reading an entry is recorded as a dependency."""
+
+    def __getitem__(self, path: str) -> str:
+        usage = RECORDER.usage
+        if usage is not None:
+            usage.outputs.add(path)
+        return super().__getitem__(path)
+
+    def get(self, path: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        if path not in self:
+            return default
+        return self[path]
+
+    def _all(self) -> None:
+        usage = RECORDER.usage
+        if usage is not None:
+            usage.outputs.add(ALL_OUTPUTS)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self._all()
+        return super().__iter__()
+
+    def items(self):  # type: ignore[no-untyped-def]
+        self._all()
+        return super().items()
+
+    def values(self):  # type: ignore[no-untyped-def]
+        self._all()
+        return super().values()
+
+    def keys(self):  # type: ignore[no-untyped-def]
+        self._all()
+        return super().keys()
+
+
+#: recorded when a render lists every output rather than reading some
+ALL_OUTPUTS = "*"
 
 
 def forget(job_key: str) -> None:

@@ -168,8 +168,8 @@ def test_unchanged_routes_are_reused_and_edits_rerender_dependents(tmp_path: Pat
     path.write_text(path.read_text() + "\nAn edit.\n")
     third = build(options)
     report = third.reports["web"]
-    # b's own page and the pages that show b (a links to it; listings, feeds, tags) re-render;
-    # the kettle's page does not.
+    # Editing b's text re-renders b's own page and the feeds that carry its text; pages that
+    # show only its title or link to it (a) do not, and neither does the kettle's page.
     assert 0 < report.rendered < first.reports["web"].rendered
     assert report.written >= 1
     site = third.site
@@ -178,5 +178,11 @@ def test_unchanged_routes_are_reused_and_edits_rerender_dependents(tmp_path: Pat
     alpha = third.plan.item_routes[("web", site.by_rel["content/articles/a.md"].id, "en")]
     rendered = set(third.outputs["web"].rendered_paths)
     assert beta.path in rendered
-    assert alpha.path in rendered  # it links to b
+    assert "feed.xml" in rendered
+    assert alpha.path not in rendered
+    assert kettle.path not in rendered
+    path.write_text(path.read_text().replace("title: Beta\n", "title: Beta\nsummary: Short.\n", 1))
+    fourth = build(options)
+    rendered = set(fourth.outputs["web"].rendered_paths)
+    assert {beta.path, alpha.path} <= rendered  # a links to b, and shows it as a neighbour
     assert kettle.path not in rendered

@@ -318,7 +318,7 @@ class HtmlSiteChannel(Channel):
             "templates": (f"{view.type}.html", "item.html"),
             "body": ctx.html(view, widths=self.image_widths, sizes=self.image_sizes),
             "image": ctx.item_image(view, self.image_widths, self.image_sizes),
-            "toc": [h for h in view.item.document.headings if h.level in (2, 3)],
+            "toc": [h for h in view.headings if h.level in (2, 3)],
             "newer": newer,
             "older": older,
             "related": self.related(view, ctx),

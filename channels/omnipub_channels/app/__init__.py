@@ -168,7 +168,7 @@ class AppChannel(Channel):
         fields = {k: jsonable(v) for k, v in sorted(view.fields.items())}
         links = []
         seen = set()
-        for ref in item.document.links:
+        for ref in view.links:
             link = source_link(item.rel, ref.target) if not ref.image else None
             target = ctx.site.by_rel.get(link.target_rel) if link else None
             if target is not None and target.visible and target.id not in seen:
