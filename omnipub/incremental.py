@@ -21,7 +21,7 @@ from .channel import Artifact, Route
 from .depends import Usage
 from .diagnostics import Diagnostic
 
-CACHE_VERSION = "routes-3"
+CACHE_VERSION = "routes-4"
 
 
 @dataclass(frozen=True)
