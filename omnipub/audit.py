@@ -31,7 +31,9 @@ def leak_marks(site: Site) -> dict[str, list[tuple[str, str]]]:
         if len(item.title) >= MIN_TITLE_LENGTH and item.title not in visible_titles:
             found.append(("title", item.title))
         if item.slug not in visible_slugs:
-            found.append(("slug", f"/{item.slug}/"))
+            # with its section, so that a slug like "draft" does not match any URL with it
+            path = f"/{item.section}/{item.slug}/" if item.section else f"/{item.slug}/"
+            found.append(("slug", path))
         marks[item.rel] = found
     return marks
 

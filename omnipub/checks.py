@@ -156,9 +156,12 @@ def consistency(
     """The consistency audit over any store of outputs; `only` limits it to some items (a
     build audits the items it re-rendered)."""
     found: list[Diagnostic] = []
-    for item in site.visible():
-        if only is not None and item.key not in only:
-            continue
+    if only is None:
+        items = site.visible()
+    else:
+        items = [site.by_key[k] for k in sorted(only) if k in site.by_key]
+        items = [item for item in items if item.visible]
+    for item in items:
         stated: dict[str, dict[str, str]] = {}
         for channel in ("web", "mobile"):
             route = plan.item_routes.get((channel, item.id, item.lang))

@@ -167,7 +167,9 @@ class MemorySink:
             types = new.media_types[channel] = dict(self.media_types.get(channel, {}))
             entry = manifest[channel] = dict(manifest.get(channel, {}))
             added = False
+            size = stats[channel].bytes if channel in stats else 0
             for path, artifact in changed.items():
+                size -= len(files.get(path, b""))
                 if artifact is None:
                     files.pop(path, None)
                     types.pop(path, None)
@@ -181,8 +183,9 @@ class MemorySink:
                 new.by_digest[digest] = data
                 files[path], types[path] = data, artifact.media_type
                 entry[path] = _describe(digest, len(data), artifact.media_type)
+                size += len(data)
             manifest[channel] = dict(sorted(entry.items())) if added else entry
-            stats[channel] = ChannelStats(len(files), sum(len(d) for d in files.values()))
+            stats[channel] = ChannelStats(len(files), size)
         new.published = Published(manifest, stats)
         return new
 

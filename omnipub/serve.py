@@ -14,7 +14,10 @@ import json
 import posixpath
 import socket
 import threading
+import time
+import traceback
 import webbrowser
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,7 +27,8 @@ import click
 
 from .build import BuildOptions, BuildResult, build
 from .cli import SITE, cli, guarded
-from .diagnostics import BuildFailed, Diagnostic, UsageError
+from .diagnostics import BuildFailed, Diagnostic, OmnipubError, Severity, UsageError
+from .live import LiveBuild
 from .publish import MemorySink
 from .watch import Coalescer
 
@@ -49,8 +53,10 @@ RELOAD_SCRIPT = """<script>(() => {
 class Session:
     """The last good build in memory, the current errors, and the open event streams."""
 
-    def __init__(self, options: BuildOptions) -> None:
+    def __init__(self, options: BuildOptions, report: Callable[[str], None] | None = None) -> None:
         self.options = options
+        self.live = LiveBuild(options)
+        self.report = report or (lambda text: None)
         self.sink: MemorySink | None = None
         self.result: BuildResult | None = None
         self.errors: list[Diagnostic] = []
@@ -58,18 +64,37 @@ class Session:
         self.lock = threading.Condition()
         self.previews: dict[str, tuple[BuildResult, MemorySink]] = {}
 
-    def rebuild(self) -> bool:
-        sink = MemorySink(previous=self.sink)
+    def rebuild(self, changed: Iterable[str] = ()) -> bool:
+        """Rebuild after `changed` files; never raises: errors go to the overlay."""
+        started = time.perf_counter()
         try:
-            result = build(self.options, sink=sink)
+            result = self.live.rebuild(changed)
         except BuildFailed as failed:
+            problems = failed.diagnostics
+        except OmnipubError as exc:
+            hint = getattr(exc, "hint", None)
+            problems = [Diagnostic(Severity.ERROR, "build.error", str(exc), None, hint)]
+        except Exception:  # a bug: say so and keep serving the last good build
+            text = traceback.format_exc()
+            problems = [Diagnostic(Severity.ERROR, "bug", "omnipub crashed (a bug):\n" + text)]
+        else:
+            problems = []
+        if problems:
+            for diagnostic in problems:
+                self.report(diagnostic.format())
+            self.report(f"build failed: {len(problems)} error(s); still serving the last good one")
             with self.lock:
-                self.errors = failed.diagnostics
+                self.errors = problems
                 self.version += 1
                 self.lock.notify_all()
             return False
+        rendered = sum(r.rendered for r in result.reports.values())
+        self.report(
+            f"rebuilt ({self.live.mode}) in {(time.perf_counter() - started) * 1000:.0f} ms: "
+            f"{rendered} output(s) rendered"
+        )
         with self.lock:
-            self.sink, self.result, self.errors = sink, result, []
+            self.sink, self.result, self.errors = self.live.sink, result, []
             self.previews.clear()
             self.version += 1
             self.lock.notify_all()
@@ -295,7 +320,7 @@ def free_port_or_fail(host: str, port: int) -> None:
 
 
 def start(
-    options: BuildOptions, host: str, port: int
+    options: BuildOptions, host: str, port: int, report: Callable[[str], None] | None = None
 ) -> tuple[ThreadingHTTPServer, Session, threading.Event]:
     """Build, start serving and watching; returns the server, the session and a stop flag."""
     free_port_or_fail(host, port)
@@ -307,7 +332,7 @@ def start(
     options.base_urls = {
         name: base if name == "web" else f"{base}_/{name}/" for name in config_channels
     }
-    session = Session(options)
+    session = Session(options, report)
     session.rebuild()
     server.RequestHandlerClass = make_handler(session)
     server.daemon_threads = True
@@ -323,9 +348,10 @@ def start(
         observer.start()
         try:
             while not stop.is_set():
-                if handler.wait(stop) is None:
+                batch = handler.wait(stop)
+                if batch is None:
                     break
-                session.rebuild()
+                session.rebuild(batch)
         finally:
             observer.stop()
 
@@ -357,12 +383,9 @@ def serve_command(site: Path, port: int, host: str, open_browser: bool, drafts: 
     """Serve SITE with live reload: web at /, other channels at /_/<channel>/, and the
     preview board at /_preview/."""
     options = BuildOptions(root=site, drafts=drafts, write_lock=False)
-    server, session, stop = start(options, host, port)
+    server, session, stop = start(options, host, port, lambda text: click.echo(text, err=True))
     url = f"http://{host}:{server.server_address[1]}/"
     click.echo(f"serving {site} at {url} (preview: {url}_preview/); Ctrl+C to stop", err=True)
-    if session.errors:
-        for diagnostic in session.errors:
-            click.echo(diagnostic.format(), err=True)
     if open_browser:
         webbrowser.open(url)
     try:

@@ -58,7 +58,9 @@ def jsonable(value: Any) -> Any:
 
 
 def dumps(data: Any) -> bytes:
-    return (json.dumps(data, sort_keys=True, ensure_ascii=False, indent=1) + "\n").encode()
+    """Compact JSON, as APIs serve it (and json's C encoder only runs without indent)."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return (text + "\n").encode()
 
 
 class AppChannel(Channel):

@@ -1,0 +1,423 @@
+"""Live rebuilds for `omnipub serve` and `omnipub build --watch`.
+
+The last good build stays in memory: documents, the site model, the plan, every channel's
+render context (with its shared indexes) and the dependencies each output recorded. When
+only item files were edited, and the edits leave the site's shape alone (no item added,
+moved, re-dated, re-tagged, hidden or shown), a rebuild re-parses those files, updates their
+items in place and re-renders exactly the outputs that read them; everything else is kept.
+Any other change (config, templates, data, static files, new or deleted items, a shape
+change) runs a full build, which still takes parsed documents from memory. Either way the
+outputs equal a clean build's, byte for byte.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .audit import leak_marks, scan
+from .build import BuildOptions, BuildResult, BuildState, build, build_instant
+from .channel import Artifact, Route
+from .checks import consistency
+from .depends import body_key, item_digests, shape_of
+from .diagnostics import Diagnostics
+from .discover import SourceFile, is_ignored
+from .document import Document, LoadError, parse_document
+from .incremental import Entry, instant_parts
+from .items import ChannelView, Item
+from .links import check_links
+from .model import next_change, remake_items
+from .publish import MemorySink
+from .render import (
+    ALL_OUTPUTS,
+    ChannelOutput,
+    RecordedOutputs,
+    finish_channel,
+    register,
+    render_chunk,
+)
+
+NOW = "now"
+
+
+@dataclasses.dataclass
+class ChannelState:
+    """One channel's outputs of the last good build, and who read what."""
+
+    #: route path -> its route
+    routes: dict[str, Route]
+    #: dependency key (an item key, a body key, ("now", part)) -> route paths that read it
+    readers: dict[tuple[str, ...], set[str]]
+    finished: list[Artifact]
+    finish_usage: Any
+    assets: list[Artifact]
+
+
+class LiveBuild:
+    """Rebuilds a site again and again in one process, as fast as each change allows."""
+
+    def __init__(self, options: BuildOptions) -> None:
+        self.options = options
+        self.root = options.root.resolve()
+        self.memory: dict[tuple[str, str], Document] = {}
+        self.result: BuildResult | None = None
+        self.sink: MemorySink | None = None
+        #: files changed since the last good build (kept across failed rebuilds)
+        self.pending: set[str] = set()
+        self.channels: dict[str, ChannelState] = {}
+        self.next_change: Any = None
+        self.job_key = f"live-{id(self)}"
+        #: "full" or "fast": how the last rebuild ran
+        self.mode = ""
+
+    # --- entry points ----------------------------------------------------------------------
+
+    def rebuild(self, changed: Iterable[str | Path] = ()) -> BuildResult:
+        """Build again after `changed` (paths of changed files); raises BuildFailed."""
+        for path in changed:
+            rel = self._rel(path)
+            if rel is not None:
+                self.pending.add(rel)
+        result = self._fast() if self.result is not None and self.pending else None
+        if result is None:
+            result = self._full()
+        self.pending.clear()
+        return result
+
+    def _rel(self, path: str | Path) -> str | None:
+        try:
+            rel = Path(path).resolve().relative_to(self.root)
+        except ValueError:
+            return None
+        return rel.as_posix()
+
+    # --- full builds ----------------------------------------------------------------------
+
+    def _full(self) -> BuildResult:
+        self.mode = "full"
+        sink = MemorySink(previous=self.sink)
+        result = build(self.options, sink=sink, memory=self.memory)
+        assert result.state is not None
+        documents = result.state.documents
+        self.memory = {(rel, doc.content_hash): doc for rel, doc in documents.items()}
+        self._adopt(result, sink)
+        return result
+
+    def _adopt(self, result: BuildResult, sink: MemorySink) -> None:
+        state = result.state
+        assert state is not None
+        self.result, self.sink = result, sink
+        self.next_change = next_change(result.site)
+        register(self.job_key, state.jobs)
+        self.channels = {}
+        for name, out in result.outputs.items():
+            readers: dict[tuple[str, ...], set[str]] = {}
+            for path, entry in state.caches[name].fresh.items():
+                _index(readers, path, entry)
+            self.channels[name] = ChannelState(
+                {r.path: r for r in result.plan.routes_by_channel.get(name, [])},
+                readers,
+                out.finished,
+                out.finish_usage,
+                out.assets,
+            )
+
+    # --- the fast path --------------------------------------------------------------------
+
+    def _fast(self) -> BuildResult | None:
+        """Re-render what the edited items feed; None when a full build is needed."""
+        result, state = self.result, self.result.state if self.result else None
+        if result is None or state is None or self.sink is None:
+            return None
+        if any(not _is_item_file(rel) for rel in self.pending):
+            return None
+        started = time.perf_counter()
+        config, site = state.config, result.site
+        now = build_instant(self.options.at, config)
+        if self.next_change is not None and now >= self.next_change:
+            return None  # an item appears or disappears: the shape changes
+        diagnostics = Diagnostics(strict=self.options.strict, silenced=config.silence)
+        changed_docs = self._load(sorted(self.pending), state, diagnostics)
+        if changed_docs is None:
+            return None
+        documents = {**state.documents, **changed_docs}
+        made = remake_items(site, changed_docs, documents, state.traits, diagnostics)
+        if made is None:
+            return None
+        if not diagnostics.errors and any(
+            not _same_shape(site.by_key[key], item) for key, item in made.items()
+        ):
+            return None
+        diagnostics.raise_if_errors()
+
+        self.mode = "fast"
+        saved = {key: site.by_key[key].replace_with(item) for key, item in made.items()}
+        old_now = site.now
+        old_inputs = {name: job.inputs for name, job in state.jobs.items()}
+        try:
+            site.now = now
+            return self._render(state, documents, made, diagnostics, started)
+        except BaseException:
+            for key, content in saved.items():
+                site.by_key[key].restore(content)
+            site.now = old_now
+            for name, job in state.jobs.items():
+                job.ctx._now = old_now
+                job.inputs = old_inputs[name]
+            raise
+
+    def _load(
+        self, rels: list[str], state: BuildState, diagnostics: Diagnostics
+    ) -> dict[str, Document] | None:
+        config = state.config
+        changed: dict[str, Document] = {}
+        for rel in rels:
+            path = self.root / rel
+            old = state.documents.get(rel)
+            if old is None or not path.is_file():
+                return None
+            stat = path.stat()
+            if stat.st_size > config.max_file_bytes:
+                return None
+            raw = path.read_bytes()
+            content_hash = hashlib.sha256(raw).hexdigest()
+            if content_hash == old.content_hash:
+                continue
+            doc = self.memory.get((rel, content_hash))
+            if doc is None:
+                source = SourceFile(path, rel, "content", stat.st_size, stat.st_mtime_ns)
+                try:
+                    doc = parse_document(
+                        source,
+                        raw,
+                        config.max_file_bytes,
+                        config.markdown.allow_html,
+                        config.markdown.allowed_schemes,
+                    )
+                except LoadError as exc:
+                    diagnostics.add(exc.diagnostic)
+                    continue
+                self.memory[(rel, content_hash)] = doc
+            changed[rel] = doc
+        return changed
+
+    def _render(
+        self,
+        state: BuildState,
+        documents: dict[str, Document],
+        made: dict[tuple[str, str], Item],
+        diagnostics: Diagnostics,
+        started: float,
+    ) -> BuildResult:
+        assert self.result is not None and self.sink is not None
+        result, site, plan = self.result, self.result.site, self.result.plan
+        remade_rels = {item.rel for item in made.values()}
+        check_links(site, state.images, diagnostics, only=remade_rels)
+        model = [
+            d
+            for d in state.model_diagnostics
+            if d.location is None or d.location.path not in remade_rels
+        ] + list(diagnostics.items)
+
+        digests = dict(state.digests)
+        changed: set[tuple[str, ...]] = set()
+        for key in made:
+            fields, body = item_digests(site.by_key[key], state.images)
+            for dep, digest in ((key, fields), (body_key(key), body)):
+                if digests.get(dep) != digest:
+                    digests[dep] = digest
+                    changed.add(dep)
+        parts = instant_parts(site.now)
+        before = next(iter(state.jobs.values())).inputs.now if state.jobs else parts
+        changed |= {(NOW, part) for part, value in parts.items() if before.get(part) != value}
+
+        # render what read a changed input, in this process (an edit touches few outputs)
+        checks = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
+        rendered: dict[str, tuple[list[Route], dict[str, Entry]]] = {}
+        marks = leak_marks(site)
+        for name, job in state.jobs.items():
+            live, ctx = self.channels[name], job.ctx
+            ctx._now = site.now
+            ctx._memo["leak-marks"] = marks
+            job.inputs = dataclasses.replace(job.inputs, items=digests, now=parts)
+            shared, ctx.diagnostics = ctx.diagnostics, checks
+            try:
+                job.channel.check(site, ctx)
+            finally:
+                ctx.diagnostics = shared
+            paths = set().union(*(live.readers.get(dep, set()) for dep in changed))
+            routes = [live.routes[p] for p in sorted(paths) if p in live.routes]
+            keep_data = job.blobs.folder is None
+            chunk = render_chunk(self.job_key, name, routes, keep_data)
+            diagnostics.extend(chunk.diagnostics)
+            if keep_data:
+                for artifact in chunk.artifacts:
+                    if artifact.data is not None:
+                        diagnostics.extend(scan(marks, name, artifact.path, artifact.data))
+            rendered[name] = (routes, chunk.entries)
+        diagnostics.extend(checks.items)
+        diagnostics.raise_if_errors()
+
+        # what changed in each channel's outputs, the finishing outputs included
+        finishing = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
+        written: dict[str, dict[str, Artifact | None]] = {}
+        fresh_of: dict[str, dict[str, Entry]] = {}
+        for name, job in state.jobs.items():
+            live, ctx = self.channels[name], job.ctx
+            routes, entries = rendered[name]
+            fresh = dict(state.caches[name].fresh)
+            changes: dict[str, Artifact | None] = {}
+            assets_changed = False
+            for route in routes:
+                old, new = fresh.get(route.path), entries[route.path]
+                fresh[route.path] = new
+                before_files = {p: (m, d) for p, m, d in old.artifacts} if old else {}
+                for p, m, d in new.artifacts:
+                    if before_files.pop(p, None) != (m, d):
+                        changes[p] = Artifact(p, m, digest=d)
+                for p in before_files:
+                    changes[p] = None
+                assets_changed |= (old.assets if old else ()) != new.assets
+            outputs = RecordedOutputs(ctx.outputs)
+            for path, artifact in changes.items():
+                if artifact is None:
+                    dict.pop(outputs, path, None)
+                else:
+                    dict.__setitem__(outputs, path, artifact.digest or "")
+            ctx.outputs = outputs
+            if _finish_stale(live.finish_usage, changed, changes):
+                ctx.diagnostics = finishing
+                finished, usage = finish_channel(job)
+                _diff(live.finished, finished, changes)
+                live.finished, live.finish_usage = finished, usage
+            if assets_changed:
+                assets = {a.path: a for e in fresh.values() for a in e.assets}
+                now_assets = [assets[p] for p in sorted(assets)]
+                _diff(live.assets, now_assets, changes)
+                live.assets = now_assets
+            written[name], fresh_of[name] = changes, fresh
+        diagnostics.extend(finishing.items)
+        diagnostics.raise_if_errors()
+
+        # the consistency audit over the re-rendered items, on the outputs as they now stand
+        sink = self.sink.patched(written, state.materializer)
+        keys = {key for key in made if site.by_key[key].visible}
+        if keys:
+            files = sink.files
+            playlists = [
+                json.loads(data)
+                for path, data in sorted(files.get("signage", {}).items())
+                if path.startswith("playlists/")
+            ]
+            diagnostics.extend(consistency(site, plan, lambda c, p: files[c][p], playlists, keys))
+            diagnostics.raise_if_errors()
+
+        # adopt the new state
+        state.documents, state.digests, state.model_diagnostics = documents, digests, model
+        every = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
+        every.items = model + checks.items + finishing.items
+        outputs: dict[str, ChannelOutput] = {}
+        reports = {}
+        for name, fresh in fresh_of.items():
+            live, cache = self.channels[name], state.caches[name]
+            routes, _entries = rendered[name]
+            for path in (r.path for r in routes):
+                if path in cache.fresh:
+                    _unindex(live.readers, path, cache.fresh[path])
+                _index(live.readers, path, fresh[path])
+            cache.fresh = fresh
+            for entry in fresh.values():
+                every.items.extend(entry.diagnostics)
+            out = ChannelOutput(
+                rendered=len(routes),
+                reused=len(fresh) - len(routes),
+                rendered_paths=[r.path for r in routes],
+                finished=live.finished,
+                finish_usage=live.finish_usage,
+                assets=live.assets,
+            )
+            outputs[name] = out
+            report = dataclasses.replace(result.reports[name])
+            report.rendered, report.reused = out.rendered, out.reused
+            report.written = sum(1 for a in written[name].values() if a is not None)
+            report.removed = sum(1 for a in written[name].values() if a is None)
+            report.unchanged = len(sink.files.get(name, {})) - report.written
+            reports[name] = report
+        new = dataclasses.replace(
+            result,
+            diagnostics=every,
+            outputs=outputs,
+            published=sink.published,
+            reports=reports,
+            timings={"live": time.perf_counter() - started},
+        )
+        self.result, self.sink = new, sink
+        return new
+
+
+def _is_item_file(rel: str) -> bool:
+    parts = rel.split("/")
+    return (
+        len(parts) > 1
+        and parts[0] == "content"
+        and rel.endswith(".md")
+        and not parts[-1].startswith("_index")
+        and not any(is_ignored(p) for p in parts)
+    )
+
+
+def _same_shape(old: Item, new: Item) -> bool:
+    """Would the plans and shared indexes stay as they are with `new` in place of `old`?"""
+    if shape_of(old) != shape_of(new) or old.hidden_reason != new.hidden_reason:
+        return False
+    for name in set(old.channels) | set(new.channels):
+        a = old.channels.get(name, ChannelView(False))
+        b = new.channels.get(name, ChannelView(False))
+        if (a.enabled, dict(a.options), a.overrides.get("slug")) != (
+            b.enabled,
+            dict(b.options),
+            b.overrides.get("slug"),
+        ):
+            return False
+    return True
+
+
+def _index(readers: dict[tuple[str, ...], set[str]], path: str, entry: Entry) -> None:
+    for key in entry.items:
+        readers.setdefault(key, set()).add(path)
+    for part in entry.now:
+        readers.setdefault((NOW, part), set()).add(path)
+
+
+def _unindex(readers: dict[tuple[str, ...], set[str]], path: str, entry: Entry) -> None:
+    for key in entry.items:
+        readers.get(key, set()).discard(path)
+    for part in entry.now:
+        readers.get((NOW, part), set()).discard(path)
+
+
+def _finish_stale(
+    usage: Any, changed: set[tuple[str, ...]], changes: dict[str, Artifact | None]
+) -> bool:
+    if usage is None:
+        return True
+    if any(key in usage.items for key in changed if key[0] != NOW):
+        return True
+    if any(key[1] in usage.now for key in changed if key[0] == NOW):
+        return True
+    read = usage.outputs
+    return bool(changes) and (ALL_OUTPUTS in read or any(p in read for p in changes))
+
+
+def _diff(old: list[Artifact], new: list[Artifact], changes: dict[str, Artifact | None]) -> None:
+    before = {a.path: a for a in old}
+    for artifact in new:
+        if before.pop(artifact.path, None) != artifact:
+            changes[artifact.path] = artifact
+    for path in before:
+        changes.setdefault(path, None)

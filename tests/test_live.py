@@ -1,0 +1,212 @@
+"""Live rebuilds (serve, watch) equal clean builds, byte for byte, after any sequence of edits,
+and an edit that leaves the site's shape alone takes the fast path."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXED_AT, write_site
+from omnipub.build import BuildOptions, build
+from omnipub.diagnostics import BuildFailed
+from omnipub.live import LiveBuild
+from omnipub.publish import MemorySink
+from test_incremental import BASE
+from test_incremental import apply as apply_structural
+
+CHANNELS = """
+[build]
+channels = ["app", "mobile", "signage", "web"]
+
+[channels.mobile]
+base_url = "https://m.example.com/"
+[channels.app]
+base_url = "https://api.example.com/app/"
+[channels.signage]
+base_url = "https://screens.example.com/"
+[[channels.signage.stores]]
+id = "oslo"
+name = "Oslo"
+timezone = "Europe/Oslo"
+languages = ["nb", "en"]
+[[channels.signage.screens]]
+id = "oslo-door"
+store = "oslo"
+zone = "entrance"
+resolution = "1920x1080"
+"""
+
+SITE = BASE.replace("page_size = 2\n", "page_size = 2\n" + CHANNELS, 1) + (
+    """-- content/promotions/winter.md --
+---
+type: promotion
+title: Winter sale
+summary: Warm things for less.
+products: [../products/kettle.md]
+valid_from: 2026-11-01
+valid_until: 2027-01-31
+channels:
+  signage: {title: Kettles -20%}
+---
+Everything warm.
+-- content/articles/draft.md --
+---
+title: Secret plans
+draft: true
+---
+Not yet.
+"""
+)
+
+#: edits a live rebuild takes without a full build (the shape stays)
+FAST = ("body", "summary", "price", "translation", "draft_body", "override", "bad_then_fix")
+#: edits that change what the site is made of
+STRUCTURAL = ("add", "delete", "rename", "template", "tags", "draft", "edit_title")
+
+
+def edit(root: Path, op: str, rng: random.Random, n: int) -> list[Path]:
+    """Apply one fast-path edit; returns the files it wrote."""
+    content = root / "content"
+    if op == "body":
+        path = rng.choice(sorted((content / "articles").glob("[!_]*.md")))
+        path.write_text(
+            path.read_text() + f"\nMore text {n}, see [the kettle](../products/kettle.md).\n"
+        )
+    elif op == "summary":
+        path = content / "articles/a.md"
+        text = path.read_text()
+        if "summary:" in text:
+            text = "\n".join(line for line in text.splitlines() if "summary:" not in line) + "\n"
+        path.write_text(text.replace("title: Alpha\n", f"title: Alpha\nsummary: Take {n}.\n", 1))
+    elif op == "price":
+        path = content / "products/kettle.md"
+        text = path.read_text()
+        price = text.split("price: ")[1].split("\n")[0]
+        path.write_text(text.replace(f"price: {price}", f"price: {400 + n}", 1))
+    elif op == "translation":
+        path = content / "articles/b.nb.md"
+        path.write_text(path.read_text() + f"\nMer tekst {n}.\n")
+    elif op == "draft_body":
+        path = content / "articles/draft.md"
+        path.write_text(path.read_text() + f"\nLEAKMARK-{n}\n")
+    elif op == "override":
+        path = content / "promotions/winter.md"
+        text = path.read_text()
+        head = text.split("signage: {title: ")[1].split("}")[0]
+        path.write_text(text.replace(head, f"Kettles -{n}%", 1))
+    elif op == "bad_then_fix":
+        path = content / "articles/b.md"
+        path.write_text(path.read_text().replace("---\n", "---\nbroken: [\n", 1))
+        return [path, path]  # the caller rebuilds (and fails), then restores
+    return [path]
+
+
+def files_of(sink: MemorySink) -> dict[str, dict[str, bytes]]:
+    return {name: dict(sorted(files.items())) for name, files in sorted(sink.files.items())}
+
+
+def clean_build(root: Path, base: Path, n: int) -> dict[str, dict[str, bytes]]:
+    fresh = base / f"fresh-{n}"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns(".omnipub"))
+    sink = MemorySink()
+    build(BuildOptions(root=fresh, at=FIXED_AT, use_cache=False, executor="serial"), sink=sink)
+    return files_of(sink)
+
+
+@settings(
+    max_examples=int(os.environ.get("LIVE_EXAMPLES", "8")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    ops=st.lists(st.sampled_from(FAST + STRUCTURAL), min_size=3, max_size=8),
+    seed=st.integers(0, 10_000),
+)
+def test_live_rebuilds_equal_clean_builds(
+    tmp_path_factory: pytest.TempPathFactory, ops, seed
+) -> None:
+    base = tmp_path_factory.mktemp("live")
+    root = write_site(base / "site", SITE)
+    rng = random.Random(seed)
+    live = LiveBuild(BuildOptions(root=root, at=FIXED_AT, executor="serial", write_lock=False))
+    live.rebuild()
+    counter = [100]
+    for step, op in enumerate(ops):
+        counter[0] += 1
+        if op in FAST:
+            paths = edit(root, op, rng, counter[0])
+            if op == "bad_then_fix":
+                with pytest.raises(BuildFailed):
+                    live.rebuild(paths)
+                paths[0].write_text(paths[0].read_text().replace("broken: [\n", "", 1))
+            live.rebuild(paths)
+            assert live.mode == "fast", f"{op} took a full build"
+        else:
+            before = {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+            apply_structural(root, op, rng, counter)
+            after = {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+            touched = [p for p in set(before) | set(after) if before.get(p) != after.get(p)]
+            live.rebuild(touched)
+        assert live.sink is not None
+        expected = clean_build(root, base, step)
+        got = files_of(live.sink)
+        assert got.keys() == expected.keys()
+        for name in expected:
+            assert got[name].keys() == expected[name].keys(), f"{name} after {op} ({ops})"
+            for path, data in expected[name].items():
+                assert got[name][path] == data, f"{name}/{path} after {op} ({ops})"
+
+
+def test_a_text_edit_renders_only_what_shows_the_text(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "site", SITE)
+    live = LiveBuild(BuildOptions(root=root, at=FIXED_AT, executor="serial", write_lock=False))
+    first = live.rebuild()
+    path = root / "content/articles/a.md"
+    path.write_text(path.read_text() + "\nOne more sentence.\n")
+    second = live.rebuild([path])
+    assert live.mode == "fast"
+    alpha = second.site.by_rel["content/articles/a.md"]
+    web = set(second.outputs["web"].rendered_paths)
+    assert second.plan.item_routes[("web", alpha.id, "en")].path in web
+    assert "articles/index.html" not in web  # the listing shows the title, not the text
+    assert (
+        sum(r.rendered for r in second.reports.values())
+        < sum(r.rendered for r in first.reports.values()) / 4
+    )
+    assert b"One more sentence." in live.sink.files["web"]["articles/a/index.html"]
+    assert b"One more sentence." in live.sink.files["mobile"]["articles/a/index.html"]
+
+
+def test_a_failed_live_rebuild_keeps_the_last_good_build(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "site", SITE)
+    live = LiveBuild(BuildOptions(root=root, at=FIXED_AT, executor="serial", write_lock=False))
+    live.rebuild()
+    good = files_of(live.sink)
+    path = root / "content/products/kettle.md"
+    text = path.read_text()
+    path.write_text(text.replace("price: 499", "price: lots"))
+    with pytest.raises(BuildFailed) as failed:
+        live.rebuild([path])
+    assert any(
+        d.location and d.location.path == "content/products/kettle.md"
+        for d in failed.value.diagnostics
+    )
+    assert files_of(live.sink) == good
+    assert live.result.site.by_rel["content/products/kettle.md"].fields["price"] == 499
+    path.write_text(text.replace("price: 499", "price: 450"))
+    live.rebuild([])  # the failed file is still pending: no event needed
+    assert live.mode == "fast"
+    assert (
+        b"450"
+        in live.sink.files["app"][
+            next(
+                p
+                for p in live.sink.files["app"]
+                if p.endswith(f"{live.result.site.by_rel['content/products/kettle.md'].id}.json")
+            )
+        ]
+    )
