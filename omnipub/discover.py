@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,43 +30,50 @@ class SourceFile:
     mtime_ns: int
 
 
+_IGNORED = re.compile("|".join(fnmatch.translate(p) for p in _IGNORED_PATTERNS))
+
+
 def is_ignored(name: str) -> bool:
     """True for editor droppings, VCS folders and hidden files."""
-    return name in _IGNORED_NAMES or any(fnmatch.fnmatchcase(name, p) for p in _IGNORED_PATTERNS)
+    return name in _IGNORED_NAMES or _IGNORED.match(name) is not None
 
 
-def _walk(top: Path, root: Path, diagnostics: Diagnostics) -> list[Path]:
-    found: list[Path] = []
+def _walk(
+    top: Path, root: Path, diagnostics: Diagnostics
+) -> list[tuple[str, os.stat_result]]:
+    """(path relative to root, stat) of every file under top, in name order."""
+    found: list[tuple[str, os.stat_result]] = []
     seen_dirs: set[str] = set()
+    root_text = str(root)
     real_root = os.path.realpath(root)
 
-    def visit(folder: Path) -> None:
+    def visit(folder: str, rel_folder: str) -> None:
         real = os.path.realpath(folder)
         if real in seen_dirs:
             diagnostics.error(
                 "discover.symlink-loop",
                 "folder is reached twice through symbolic links (a link loop)",
-                Location(folder.relative_to(root).as_posix()),
+                Location(rel_folder),
                 "remove the link that points back into its own parent",
             )
             return
         seen_dirs.add(real)
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
             diagnostics.error(
                 "discover.unreadable",
                 f"cannot read folder: {exc.strerror}",
-                Location(folder.relative_to(root).as_posix()),
+                Location(rel_folder),
             )
             return
         for entry in entries:
             if is_ignored(entry.name):
                 continue
-            path = Path(entry.path)
-            rel = path.relative_to(root).as_posix()
+            rel = f"{rel_folder}/{entry.name}"
             if entry.is_symlink():
-                target = os.path.realpath(path)
+                target = os.path.realpath(entry.path)
                 if not os.path.exists(target):
                     diagnostics.error(
                         "discover.symlink-broken",
@@ -83,12 +91,12 @@ def _walk(top: Path, root: Path, diagnostics: Diagnostics) -> list[Path]:
                     )
                     continue
             if entry.is_dir():
-                visit(path)
+                visit(entry.path, rel)
             elif entry.is_file():
-                found.append(path)
+                found.append((rel, entry.stat()))
 
     if top.is_dir():
-        visit(top)
+        visit(str(top), os.path.relpath(top, root_text).replace(os.sep, "/"))
     return found
 
 
@@ -97,9 +105,7 @@ def discover(config: SiteConfig, diagnostics: Diagnostics) -> list[SourceFile]:
     root = config.root
     files: list[SourceFile] = []
     for folder, kind in KINDS.items():
-        for path in _walk(root / folder, root, diagnostics):
-            stat = path.stat()
-            rel = path.relative_to(root).as_posix()
+        for rel, stat in _walk(root / folder, root, diagnostics):
             kind_here = "asset" if kind == "content" and not rel.endswith(".md") else kind
-            files.append(SourceFile(path, rel, kind_here, stat.st_size, stat.st_mtime_ns))
+            files.append(SourceFile(root / rel, rel, kind_here, stat.st_size, stat.st_mtime_ns))
     return files

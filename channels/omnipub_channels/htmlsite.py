@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,11 +157,12 @@ class HtmlSiteChannel(Channel):
                 )
                 for alias in view.fields.get("aliases") or ():
                     yield self._route("alias", alias, lang, target=view.id, source=view.rel)
+            per_section = Counter(v.section for v in in_lang)
+            per_tag = Counter(t for v in in_lang for t in set(v.tags))
             for section in site.section_names():
-                members = [v for v in in_lang if v.section == section]
-                if not members:
+                if not per_section[section]:
                     continue
-                pages = max(1, math.ceil(len(members) / size))
+                pages = max(1, math.ceil(per_section[section] / size))
                 for n in range(1, pages + 1):
                     tail = f"page/{n}/" if n > 1 else ""
                     yield self._route(
@@ -173,12 +175,11 @@ class HtmlSiteChannel(Channel):
                     )
                 if self.feeds_enabled:
                     yield self._route("feed", f"{prefix}{section}/feed.xml", lang, section=section)
-            tags = sorted({t for v in in_lang for t in v.tags})
+            tags = sorted(per_tag)
             if tags:
                 yield self._route("tags", f"{prefix}tags/", lang)
             for tag in tags:
-                members = [v for v in in_lang if tag in v.tags]
-                pages = max(1, math.ceil(len(members) / size))
+                pages = max(1, math.ceil(per_tag[tag] / size))
                 for n in range(1, pages + 1):
                     tail = f"page/{n}/" if n > 1 else ""
                     yield self._route(

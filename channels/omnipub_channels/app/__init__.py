@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -135,12 +136,12 @@ class AppChannel(Channel):
                     "item", self.item_path(view.id, lang), lang, item_id=view.id, source=view.rel
                 )
             scopes: list[tuple[str, str | None, str | None, int]] = [("", None, None, len(in_lang))]
-            for section in sorted({v.section for v in in_lang if v.section}):
-                count = sum(1 for v in in_lang if v.section == section)
-                scopes.append((f"sections/{section}/", section, None, count))
-            for tag in sorted({t for v in in_lang for t in v.tags}):
-                count = sum(1 for v in in_lang if tag in v.tags)
-                scopes.append((f"tags/{tag}/", None, tag, count))
+            per_section = Counter(v.section for v in in_lang if v.section)
+            per_tag = Counter(t for v in in_lang for t in set(v.tags))
+            for section in sorted(per_section):
+                scopes.append((f"sections/{section}/", section, None, per_section[section]))
+            for tag in sorted(per_tag):
+                scopes.append((f"tags/{tag}/", None, tag, per_tag[tag]))
             for scope, section, tag, count in scopes:
                 pages = max(1, math.ceil(count / size))
                 for n in range(1, pages + 1):
