@@ -301,15 +301,16 @@ class AppChannel(Channel):
 
     def finish(self, site: Site, ctx: RenderContext) -> list[Artifact]:
         current: dict[str, dict[str, Any]] = {}
+        outputs = ctx.outputs
         for route in ctx.routes("item"):
-            view = ctx.item(route.item_id or "", route.lang)
-            assert view is not None
+            item = site.by_key[(route.item_id or "", route.lang)]
+            ctx.uses(item)  # its date; its bytes are read through `outputs`
             current[route.path] = {
-                "id": view.id,
-                "lang": view.lang,
+                "id": item.id,
+                "lang": item.lang,
                 "path": route.path,
-                "hash": ctx.outputs[route.path],
-                "date_modified": jsonable(view.updated),
+                "hash": outputs[route.path],
+                "date_modified": jsonable(item.updated),
             }
         build_id = hashlib.sha256(
             json.dumps(sorted((k, v["hash"]) for k, v in current.items())).encode()
