@@ -228,7 +228,7 @@ def incremental(site: Path, work: Path) -> dict[str, float]:
     }
 
 
-def serve_latency(site: Path, edits: int = 5) -> float:
+def serve_latency(site: Path, edits: int = 11) -> float:
     """Median seconds from saving one item to every channel's outputs being rebuilt in
     `omnipub serve` (in memory, incremental)."""
     sys.path.insert(0, str(HERE.parent))
@@ -263,6 +263,11 @@ def main() -> None:
     parser.add_argument("--corpus-script", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-incremental", action="store_true")
+    parser.add_argument(
+        "--serve-only",
+        action="store_true",
+        help="measure only omnipub serve's save-to-rebuilt latency (no cold builds, no peers)",
+    )
     args = parser.parse_args()
     if not args.corpus_script.is_file():
         raise SystemExit(f"corpus generator not found: {args.corpus_script} (see --corpus-script)")
@@ -277,6 +282,13 @@ def main() -> None:
         ) as tmp:
             work = Path(tmp)
             sites = {"omnipub": omnipub_site(args.corpus_script, work, items)}
+            if args.serve_only:
+                latency = serve_latency(sites["omnipub"])
+                print(
+                    f"{items} items: omnipub serve, save to rebuilt (median of 11 edits): "
+                    f"{latency * 1000:.0f} ms"
+                )
+                continue
             for name in peers:
                 sites[name] = peer_site(name, args.corpus_script, work, items)
             samples: dict[str, list[dict[str, float]]] = {name: [] for name in sites}

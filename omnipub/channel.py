@@ -159,7 +159,11 @@ class Channel:
         """Read channel-specific settings from `raw`; report problems to `diagnostics`."""
 
     def select(self, item: ItemView) -> bool:
-        """Is this (visible) item published on this channel?"""
+        """Is this (visible) item published on this channel?
+
+        Like `plan`, decide from the item's shape (section, type, slug, date, weight, title,
+        tags, products, aliases, store; see `depends.shape_of`) and its channel options and
+        slug override only: live rebuilds keep the plan when none of those changed."""
         return item.channel_view.enabled
 
     def language_prefix(self, lang: str) -> str:
@@ -170,7 +174,9 @@ class Channel:
         return "/" if lang == self.site_config.default_language else f"/{lang}/"
 
     def plan(self, site: Site, items: list[ItemView]) -> Iterable[Route]:
-        """Every output this channel will write: `items` are the selected, visible items."""
+        """Every output this channel will write: `items` are the selected, visible items.
+
+        Plan from the items' shape and channel options (see `select`), not their text."""
         raise NotImplementedError
 
     def check(self, site: Site, ctx: RenderContext) -> None:

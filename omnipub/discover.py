@@ -38,9 +38,7 @@ def is_ignored(name: str) -> bool:
     return name in _IGNORED_NAMES or _IGNORED.match(name) is not None
 
 
-def _walk(
-    top: Path, root: Path, diagnostics: Diagnostics
-) -> list[tuple[str, os.stat_result]]:
+def _walk(top: Path, root: Path, diagnostics: Diagnostics) -> list[tuple[str, os.stat_result]]:
     """(path relative to root, stat) of every file under top, in name order."""
     found: list[tuple[str, os.stat_result]] = []
     seen_dirs: set[str] = set()

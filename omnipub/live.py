@@ -283,7 +283,7 @@ class LiveBuild:
                 for p in before_files:
                     changes[p] = None
                 assets_changed |= (old.assets if old else ()) != new.assets
-            outputs = RecordedOutputs(ctx.outputs)
+            outputs = RecordedOutputs(dict.copy(ctx.outputs))  # a copy: a failure keeps the old
             for path, artifact in changes.items():
                 if artifact is None:
                     dict.pop(outputs, path, None)

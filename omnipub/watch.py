@@ -23,7 +23,8 @@ from .diagnostics import BuildFailed, OmnipubError
 from .discover import is_ignored
 
 WATCHED = ("content", "templates", "static", "data", "i18n")
-QUIET_PERIOD = 0.1
+#: editors save in bursts of a few milliseconds; `git checkout` keeps events coming
+QUIET_PERIOD = 0.04
 MAX_WAIT = 1.0
 
 
