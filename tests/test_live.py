@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_incremental import BASE
+from test_incremental import apply as apply_structural
 
 from conftest import FIXED_AT, write_site
 from omnipub.build import BuildOptions, build
 from omnipub.diagnostics import BuildFailed
 from omnipub.live import LiveBuild
 from omnipub.publish import MemorySink
-from test_incremental import BASE
-from test_incremental import apply as apply_structural
 
 CHANNELS = """
 [build]
@@ -120,7 +120,9 @@ def clean_build(root: Path, base: Path, n: int) -> dict[str, dict[str, bytes]]:
 
 
 @settings(
-    max_examples=int(os.environ.get("LIVE_EXAMPLES", "8")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(os.environ.get("LIVE_EXAMPLES", "8")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     ops=st.lists(st.sampled_from(FAST + STRUCTURAL), min_size=3, max_size=8),
