@@ -81,7 +81,7 @@ class LiveBuild:
         """Build again after `changed` (paths of changed files); raises BuildFailed."""
         for path in changed:
             rel = self._rel(path)
-            if rel is not None:
+            if rel is not None and not (self.root / rel).is_dir():  # its files say what changed
                 self.pending.add(rel)
         result = self._fast() if self.result is not None and self.pending else None
         if result is None:

@@ -51,6 +51,8 @@ class Coalescer(FileSystemEventHandler):
         self.condition = threading.Condition()
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory and event.event_type == "modified":
+            return  # a file in it changed: that file's own event says which
         paths = [str(event.src_path)]
         if getattr(event, "dest_path", None):
             paths.append(str(event.dest_path))  # atomic saves are renames
