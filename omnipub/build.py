@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -35,12 +36,13 @@ from .ids import Lock
 from .images import ImageInfo, index_images
 from .incremental import Inputs, RenderCache, instant_parts, static_digest
 from .links import check_links
-from .model import Site, build_site
+from .model import Site, build_site, next_change
 from .publish import DiskSink, Materializer, MemorySink, Published
 from .render import ChannelOutput, Job, forget, register, render_channel
 from .resolve import Plan, resolve
 from .schema import parse_datetime
 from .snapshot import Snapshot, write_snapshot
+from .stamp import inputs_key, write_stamp
 from .templates import make_environment
 
 
@@ -93,6 +95,47 @@ class BuildState:
 
 
 @dataclass
+class BuildSummary:
+    """What a build reports: enough to print its summary without the site model."""
+
+    at: dt.datetime
+    items: int
+    visible: int
+    reports: dict[str, ChannelReport]
+    warnings: list[Diagnostic]
+    timings: dict[str, float]
+
+    def unchanged(self, at: dt.datetime) -> BuildSummary:
+        """The summary of a build that found every output already exact."""
+        reports = {
+            name: dataclasses.replace(
+                r,
+                seconds=0.0,
+                rendered=0,
+                reused=r.rendered + r.reused,
+                written=0,
+                unchanged=r.outputs,
+                removed=0,
+            )
+            for name, r in self.reports.items()
+        }
+        return BuildSummary(at, self.items, self.visible, reports, self.warnings, {})
+
+
+@dataclass
+class Prepared:
+    """The first steps of a build: enough to tell whether anything changed."""
+
+    config: SiteConfig
+    channels: list[Channel]
+    now: dt.datetime
+    sources: list[SourceFile]
+    diagnostics: Diagnostics
+    #: wall clock (ns) before the sources were listed: files changed later are "racy"
+    listed_at: int
+
+
+@dataclass
 class BuildResult:
     site: Site
     plan: Plan
@@ -104,6 +147,16 @@ class BuildResult:
     channels: list[Channel]
     contexts: dict[str, RenderContext] = field(default_factory=dict)
     state: BuildState | None = None
+
+    def summary(self) -> BuildSummary:
+        return BuildSummary(
+            self.site.now,
+            len(self.site.items),
+            len(self.site.visible()),
+            self.reports,
+            list(self.diagnostics.warnings),
+            self.timings,
+        )
 
 
 def build_instant(at: dt.datetime | str | None, config: SiteConfig) -> dt.datetime:
@@ -219,23 +272,8 @@ def load_data(sources: list[SourceFile], diagnostics: Diagnostics) -> dict[str, 
     return data
 
 
-def build(
-    options: BuildOptions,
-    sink: DiskSink | MemorySink | None = None,
-    memory: dict[tuple[str, str], Document] | None = None,
-) -> BuildResult:
-    """Run one full build; raises BuildFailed (with every problem) before writing anything.
-
-    `memory` keeps parsed documents between builds of one process (see `live.py`)."""
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal started
-        now = time.perf_counter()
-        timings[stage] = now - started
-        started = now
-
+def prepare(options: BuildOptions) -> Prepared:
+    """Config, channels, the build instant and the source files (raises on bad config)."""
     root = options.root.resolve()
     diagnostics = Diagnostics(strict=options.strict)
     config = load_config(root, diagnostics)
@@ -247,12 +285,47 @@ def build(
         object.__setattr__(config, "channels", channels_cfg)
     channels = load_channels(config, options.channels, diagnostics)
     now = build_instant(options.at, config)
+    listed_at = time.time_ns()
+    sources = discover(config, diagnostics)
+    return Prepared(config, channels, now, sources, diagnostics, listed_at)
+
+
+def build(
+    options: BuildOptions,
+    sink: DiskSink | MemorySink | None = None,
+    memory: dict[tuple[str, str], Document] | None = None,
+    prepared: Prepared | None = None,
+) -> BuildResult:
+    """Run one full build; raises BuildFailed (with every problem) before writing anything.
+
+    `memory` keeps parsed documents between builds of one process (see `live.py`);
+    `prepared` is `prepare(options)` when the caller already ran it."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        timings[stage] = now - started
+        started = now
+
+    prepared = prepared or prepare(options)
+    config, channels, now, sources = (
+        prepared.config,
+        prepared.channels,
+        prepared.now,
+        prepared.sources,
+    )
+    root, diagnostics = config.root, prepared.diagnostics
+    to_disk = sink is None and options.use_cache
+    stamp_key = inputs_key(options, prepared) if to_disk else ""
     lap("config")
 
-    # discover → load
-    sources = discover(config, diagnostics)
+    # load
     variant = repr((config.markdown.allow_html, config.markdown.allowed_schemes))
-    cache = DocumentCache(config.state_dir if options.use_cache else None, variant, memory)
+    cache = DocumentCache(
+        config.state_dir if options.use_cache else None, variant, memory, prepared.listed_at
+    )
     documents = load_documents(sources, config, cache, diagnostics)
     images: dict[str, ImageInfo] = index_images(
         sources, config.state_dir if options.use_cache else None
@@ -356,6 +429,14 @@ def build(
             if job.ctx.new_state is not None:
                 new_lock.channels[name] = job.ctx.new_state
         new_lock.write(root)
+    if to_disk:
+        shown = {p for cache in caches.values() for e in cache.fresh.values() for p in e.now}
+        shown |= {p for out in outputs.values() if out.finish_usage for p in out.finish_usage.now}
+        settled = all(not (r.written or r.removed) for r in reports.values())
+        summary = BuildResult(
+            site, plan, diagnostics, outputs, published, reports, timings, channels
+        ).summary()
+        write_stamp(options, prepared, stamp_key, shown, next_change(site), settled, summary)
     lap("publish")
     contexts = {name: job.ctx for name, job in jobs.items()}
     state = BuildState(

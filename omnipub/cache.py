@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .discover import RACY_NS
 from .document import Document
 from .markdown import PARSER_VERSION
 
@@ -32,6 +33,7 @@ class DocumentCache:
         state_dir: Path | None,
         variant: str = "",
         memory: dict[tuple[str, str], Document] | None = None,
+        listed_at: int = 0,
     ) -> None:
         self.folder = state_dir / "cache" / "documents" if state_dir else None
         #: documents kept in memory between builds of one process (serve, watch)
@@ -47,6 +49,8 @@ class DocumentCache:
             except ValueError:
                 self.stamps = {}
         self.new_stamps: dict[str, list[object]] = {}
+        #: stamps of files changed this close to their listing are not kept (see RACY_NS)
+        self._racy_from = listed_at - RACY_NS if listed_at else None
 
     def known_hash(self, rel: str, size: int, mtime_ns: int) -> str | None:
         """The content hash of a file whose size and mtime are unchanged."""
@@ -56,6 +60,8 @@ class DocumentCache:
         return None
 
     def stamp(self, rel: str, size: int, mtime_ns: int, content_hash: str) -> None:
+        if self._racy_from is not None and mtime_ns >= self._racy_from:
+            return
         self.new_stamps[rel] = [size, mtime_ns, content_hash]
 
     def save_stamps(self) -> None:

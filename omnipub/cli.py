@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from functools import wraps
@@ -18,7 +19,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .build import BuildOptions, BuildResult, build
+from .build import BuildOptions, BuildSummary, build, prepare
 from .diagnostics import (
     EXIT_CONTENT,
     EXIT_USAGE,
@@ -28,6 +29,8 @@ from .diagnostics import (
     OmnipubError,
     UsageError,
 )
+from .publish import DEPLOY_FOLDER, MANIFEST_NAME
+from .stamp import output_folder, unchanged
 
 SITE = click.argument(
     "site", type=click.Path(file_okay=False, path_type=Path), default=".", required=False
@@ -107,10 +110,10 @@ def _failure_report(diagnostics: list[Diagnostic]) -> dict[str, Any]:
     }
 
 
-def _report(result: BuildResult) -> dict[str, Any]:
+def _report(result: BuildSummary) -> dict[str, Any]:
     return {
         "ok": True,
-        "at": result.site.now.isoformat(),
+        "at": result.at.isoformat(),
         "channels": {
             name: {
                 "outputs": r.outputs,
@@ -125,17 +128,17 @@ def _report(result: BuildResult) -> dict[str, Any]:
             for name, r in result.reports.items()
         },
         "items": {
-            "total": len(result.site.items),
-            "visible": sum(1 for i in result.site.items if i.visible),
-            "hidden": sum(1 for i in result.site.items if not i.visible),
+            "total": result.items,
+            "visible": result.visible,
+            "hidden": result.items - result.visible,
         },
-        "warnings": [d.as_json() for d in result.diagnostics.warnings],
+        "warnings": [d.as_json() for d in result.warnings],
         "errors": [],
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
     }
 
 
-def _summary(result: BuildResult, out_dir: Path) -> None:
+def _summary(result: BuildSummary, out_dir: Path) -> None:
     rows = [("channel", "outputs", "written", "size", "seconds")]
     for name, r in result.reports.items():
         rows.append((name, str(r.outputs), str(r.written), _size(r.bytes), f"{r.seconds:.2f}"))
@@ -146,12 +149,14 @@ def _summary(result: BuildResult, out_dir: Path) -> None:
         )
         click.echo(click.style(line, bold=True) if index == 0 else line, err=True)
     total = sum(result.timings.values())
-    warnings = len(result.diagnostics.warnings)
-    click.echo(
-        f"built {len(result.site.visible())} items into {out_dir} in {total:.2f}s"
-        + (f" with {warnings} warning(s)" if warnings else ""),
-        err=True,
-    )
+    warnings = len(result.warnings)
+    if any(r.written or r.removed for r in result.reports.values()):
+        line = f"built {result.visible} items into {out_dir} in {total:.2f}s"
+    else:
+        line = f"up to date: {result.visible} items in {out_dir}, checked in {total:.2f}s"
+    if warnings:
+        line += f" with {warnings} warning(s)"
+    click.echo(line, err=True)
 
 
 def _size(n: int) -> str:
@@ -249,21 +254,39 @@ def build_command(
         options.progress = lambda name, done, total: click.echo(
             f"\r  rendered {name:<10} ({done}/{total})", nl=False, err=True
         )
-    result = build(options)
+    started = time.perf_counter()
+    prepared = prepare(options)
+    summary = unchanged(options, prepared)
+    channels = prepared.channels
+    if summary is not None:
+        summary.timings["check"] = time.perf_counter() - started
+        manifest = _published_manifest(output_folder(options, prepared)) if report else {}
+    else:
+        result = build(options, prepared=prepared)
+        summary = result.summary()
+        manifest = result.published.manifest if result.published else {}
     if interactive:
         click.echo("\r" + " " * 40 + "\r", nl=False, err=True)
-    out_dir = out or (site / result.site.config.output_dir)
+    out_dir = out or (site / prepared.config.output_dir)
     if as_json:
-        click.echo(json.dumps(_report(result), indent=1, sort_keys=True))
+        click.echo(json.dumps(_report(summary), indent=1, sort_keys=True))
     if not quiet:
-        _print_diagnostics(result.diagnostics.warnings)
+        _print_diagnostics(summary.warnings)
     if not quiet and not as_json:
-        _summary(result, out_dir)
+        _summary(summary, out_dir)
     for name in report:
-        for channel in result.channels:
+        for channel in channels:
             printer = getattr(channel, f"report_{name}", None)
-            if printer and result.published is not None:
-                click.echo(printer(result.published.manifest.get(channel.name, {})))
+            if printer:
+                click.echo(printer(manifest.get(channel.name, {})))
+
+
+def _published_manifest(out_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((out_dir / DEPLOY_FOLDER / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data.get("channels", {}) if isinstance(data, dict) else {}
 
 
 @cli.command("check")

@@ -84,6 +84,15 @@ class RenderContext:
         return self._now
 
     @property
+    def now_untracked(self) -> Any:
+        """The build instant, read without making it a dependency.
+
+        Only for a record made once and then kept, such as the time of a change set that is
+        written only when the outputs changed: building again at another instant would not
+        change it, so it must not make the output look stale."""
+        return self._now
+
+    @property
     def today(self) -> Any:
         touch_now("date")
         return self._now.date()

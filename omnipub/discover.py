@@ -17,6 +17,10 @@ from .diagnostics import Diagnostics, Location
 
 KINDS = {"content": "content", "static": "static", "templates": "template", "data": "data"}
 
+#: a file whose mtime is this close to the moment it was listed may be written again within
+#: the same clock tick and keep its size and mtime: its stamp is not trusted ("racy git")
+RACY_NS = 100_000_000
+
 _IGNORED_NAMES = ("4913", ".DS_Store", "Thumbs.db", "__pycache__", "node_modules")
 _IGNORED_PATTERNS = ("*~", "*.swp", "*.swx", "*.swo", ".#*", "#*#", "*.tmp", "*.bak", ".*")
 

@@ -227,7 +227,7 @@ class DiskSink:
         if manifest == previous and self._complete(manifest):
             for item in stats.values():
                 item.unchanged, item.written, item.removed = item.files, 0, 0
-            self._write_deploy_manifests(self.out_dir, manifest, manifest)
+            self.settle(manifest)
             materializer.save()
             return Published(manifest, stats)
         if previous and self._complete(previous) and materializer.blobs.folder is not None:
@@ -249,6 +249,10 @@ class DiskSink:
         self._swap(staging)
         materializer.save()
         return Published(manifest, stats)
+
+    def settle(self, manifest: dict[str, dict[str, dict[str, object]]]) -> None:
+        """Empty the deploy diffs: the published output is exactly the previous build's."""
+        self._write_deploy_manifests(self.out_dir, manifest, manifest)
 
     def _update_in_place(
         self,

@@ -433,14 +433,11 @@ class HtmlSiteChannel(Channel):
         members = (
             ctx.items(route.lang) if section is None else self.members(ctx, route.lang, section)
         )
-        members = members[:FEED_SIZE]
+        # undated items (about, privacy) are not news, and dating them by the build instant
+        # would change the feed on every build; they sort last (the order is the site's shape)
+        members = [v for v in members[:FEED_SIZE] if v.item.date is not None]
         entries = [
-            {
-                "item": v,
-                "url": ctx.url_for(v),
-                "html": ctx.html(v),
-                "updated": v.updated or ctx.now,
-            }
+            {"item": v, "url": ctx.url_for(v), "html": ctx.html(v), "updated": v.updated}
             for v in members
         ]
         updated = max((e["updated"] for e in entries), default=None) or ctx.now

@@ -321,7 +321,7 @@ class AppChannel(Channel):
         if not history or history[-1]["id"] != build_id:
             delta = {
                 "id": build_id,
-                "at": jsonable(ctx.now),
+                "at": jsonable(ctx.now_untracked),  # made once, when the outputs change
                 "added": sorted(set(current) - set(last)),
                 "changed": sorted(
                     p for p in set(current) & set(last) if current[p]["hash"] != last[p]
