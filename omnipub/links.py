@@ -69,12 +69,17 @@ def check_links(
 ) -> None:
     """Every link and image in visible content must resolve to something published.
 
-    `only` limits the check to the links written in those files (a live rebuild)."""
-    hidden_rels = {item.rel for item in site.items if not item.visible}
+    `only` limits the check to the links written in those item files (a live rebuild)."""
+    if only is None:
+        items = [item for item in site.items if item.visible]
+        hidden_rels = {item.rel for item in site.items if not item.visible}
+        documents = [doc for doc in _documents(site) if doc.rel not in hidden_rels]
+    else:
+        picked = (site.by_rel.get(rel) for rel in sorted(only))
+        items = [item for item in picked if item is not None and item.visible]
+        documents = [item.document for item in items]
     schemes = site.config.markdown.allowed_schemes
-    for doc in _documents(site):
-        if doc.rel in hidden_rels or (only is not None and doc.rel not in only):
-            continue
+    for doc in documents:
         for ref in doc.links:
             where = Location(doc.rel, ref.line)
             if not is_allowed_url(ref.target, schemes, image=ref.image):
@@ -114,9 +119,7 @@ def check_links(
                     where,
                     "anchors are the heading text in lower case with '-' for spaces",
                 )
-    for item in site.items:
-        if not item.visible or (only is not None and item.rel not in only):
-            continue
+    for item in items:
         specs = site.config.types.fields_for(item.type)
         for name, spec in specs.items():
             if spec.kind != "links":

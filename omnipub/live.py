@@ -16,7 +16,7 @@ import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,6 @@ from .publish import MemorySink
 from .render import (
     ALL_OUTPUTS,
     ChannelOutput,
-    RecordedOutputs,
     finish_channel,
     register,
     render_chunk,
@@ -56,6 +55,8 @@ class ChannelState:
     finished: list[Artifact]
     finish_usage: Any
     assets: list[Artifact]
+    #: route path -> the warnings its render reported (only routes that reported any)
+    warned: dict[str, tuple[Any, ...]] = dataclasses.field(default_factory=dict)
 
 
 class LiveBuild:
@@ -74,6 +75,8 @@ class LiveBuild:
         self.job_key = f"live-{id(self)}"
         #: "full" or "fast": how the last rebuild ran
         self.mode = ""
+        #: the leak audit's marks of hidden items, while they hold
+        self._marks: dict[str, list[tuple[str, str]]] | None = None
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -112,6 +115,7 @@ class LiveBuild:
         state = result.state
         assert state is not None
         self.result, self.sink = result, sink
+        self._marks = None
         self.next_change = next_change(result.site)
         register(self.job_key, state.jobs)
         self.channels = {}
@@ -125,6 +129,7 @@ class LiveBuild:
                 out.finished,
                 out.finish_usage,
                 out.assets,
+                {p: e.diagnostics for p, e in state.caches[name].fresh.items() if e.diagnostics},
             )
 
     # --- the fast path --------------------------------------------------------------------
@@ -156,6 +161,8 @@ class LiveBuild:
         diagnostics.raise_if_errors()
 
         self.mode = "fast"
+        if any(not i.visible or site.by_key[k].title != i.title for k, i in made.items()):
+            self._marks = None  # titles of hidden items are marks unless a visible one has it
         saved = {key: site.by_key[key].replace_with(item) for key, item in made.items()}
         old_now = site.now
         old_inputs = {name: job.inputs for name, job in state.jobs.items()}
@@ -215,7 +222,7 @@ class LiveBuild:
         started: float,
     ) -> BuildResult:
         assert self.result is not None and self.sink is not None
-        result, site, plan = self.result, self.result.site, self.result.plan
+        site = self.result.site
         remade_rels = {item.rel for item in made.values()}
         check_links(site, state.images, diagnostics, only=remade_rels)
         model = [
@@ -239,7 +246,7 @@ class LiveBuild:
         # render what read a changed input, in this process (an edit touches few outputs)
         checks = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
         rendered: dict[str, tuple[list[Route], dict[str, Entry]]] = {}
-        marks = leak_marks(site)
+        marks = self._marks or leak_marks(site)
         for name, job in state.jobs.items():
             live, ctx = self.channels[name], job.ctx
             ctx._now = site.now
@@ -263,18 +270,59 @@ class LiveBuild:
         diagnostics.extend(checks.items)
         diagnostics.raise_if_errors()
 
-        # what changed in each channel's outputs, the finishing outputs included
+        # what changed in each channel's outputs, the finishing outputs included; the
+        # channels' state is updated in place, with an undo log for a failure further on
+        undo: list[Callable[[], None]] = []
+        try:
+            new = self._adopt_renders(
+                state,
+                documents,
+                made,
+                rendered,
+                changed,
+                diagnostics,
+                checks,
+                model,
+                digests,
+                undo,
+                started,
+            )
+        except BaseException:
+            for step in reversed(undo):
+                step()
+            raise
+        self._marks = marks
+        return new
+
+    def _adopt_renders(
+        self,
+        state: BuildState,
+        documents: dict[str, Document],
+        made: dict[tuple[str, str], Item],
+        rendered: dict[str, tuple[list[Route], dict[str, Entry]]],
+        changed: set[tuple[str, ...]],
+        diagnostics: Diagnostics,
+        checks: Diagnostics,
+        model: list[Any],
+        digests: dict[tuple[str, ...], str],
+        undo: list[Callable[[], None]],
+        started: float,
+    ) -> BuildResult:
+        assert self.result is not None and self.sink is not None
+        result, site, plan = self.result, self.result.site, self.result.plan
         finishing = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
         written: dict[str, dict[str, Artifact | None]] = {}
-        fresh_of: dict[str, dict[str, Entry]] = {}
+        replaced: dict[str, dict[str, Entry | None]] = {}
         for name, job in state.jobs.items():
             live, ctx = self.channels[name], job.ctx
             routes, entries = rendered[name]
-            fresh = dict(state.caches[name].fresh)
+            fresh = state.caches[name].fresh
+            before = replaced[name] = {r.path: fresh.get(r.path) for r in routes}
+            undo.append(lambda fresh=fresh, before=before: _restore(fresh, before))
             changes: dict[str, Artifact | None] = {}
             assets_changed = False
             for route in routes:
-                old, new = fresh.get(route.path), entries[route.path]
+                old, new = before[route.path], entries[route.path]
                 fresh[route.path] = new
                 before_files = {p: (m, d) for p, m, d in old.artifacts} if old else {}
                 for p, m, d in new.artifacts:
@@ -283,13 +331,16 @@ class LiveBuild:
                 for p in before_files:
                     changes[p] = None
                 assets_changed |= (old.assets if old else ()) != new.assets
-            outputs = RecordedOutputs(dict.copy(ctx.outputs))  # a copy: a failure keeps the old
+            outputs = ctx.outputs
+            previous = {path: dict.get(outputs, path) for path in changes}
+            undo.append(lambda outputs=outputs, previous=previous: _restore(outputs, previous))
             for path, artifact in changes.items():
                 if artifact is None:
                     dict.pop(outputs, path, None)
                 else:
                     dict.__setitem__(outputs, path, artifact.digest or "")
-            ctx.outputs = outputs
+            kept = (live.finished, live.finish_usage, live.assets)
+            undo.append(lambda live=live, kept=kept: _restore_finish(live, kept))
             if _finish_stale(live.finish_usage, changed, changes):
                 ctx.diagnostics = finishing
                 finished, usage = finish_channel(job)
@@ -300,7 +351,7 @@ class LiveBuild:
                 now_assets = [assets[p] for p in sorted(assets)]
                 _diff(live.assets, now_assets, changes)
                 live.assets = now_assets
-            written[name], fresh_of[name] = changes, fresh
+            written[name] = changes
         diagnostics.extend(finishing.items)
         diagnostics.raise_if_errors()
 
@@ -317,22 +368,27 @@ class LiveBuild:
             diagnostics.extend(consistency(site, plan, lambda c, p: files[c][p], playlists, keys))
             diagnostics.raise_if_errors()
 
-        # adopt the new state
+        # adopt the new state (nothing fails from here on)
         state.documents, state.digests, state.model_diagnostics = documents, digests, model
         every = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
         every.items = model + checks.items + finishing.items
         outputs: dict[str, ChannelOutput] = {}
         reports = {}
-        for name, fresh in fresh_of.items():
-            live, cache = self.channels[name], state.caches[name]
+        for name, before in replaced.items():
+            live, fresh = self.channels[name], state.caches[name].fresh
             routes, _entries = rendered[name]
-            for path in (r.path for r in routes):
-                if path in cache.fresh:
-                    _unindex(live.readers, path, cache.fresh[path])
+            for path, old in before.items():
+                if old is not None:
+                    _unindex(live.readers, path, old)
                 _index(live.readers, path, fresh[path])
-            cache.fresh = fresh
-            for entry in fresh.values():
-                every.items.extend(entry.diagnostics)
+            warned = live.warned
+            for path in before:
+                if fresh[path].diagnostics:
+                    warned[path] = fresh[path].diagnostics
+                else:
+                    warned.pop(path, None)
+            for path in sorted(warned):
+                every.items.extend(warned[path])
             out = ChannelOutput(
                 rendered=len(routes),
                 reused=len(fresh) - len(routes),
@@ -358,6 +414,19 @@ class LiveBuild:
         )
         self.result, self.sink = new, sink
         return new
+
+
+def _restore(mapping: dict[str, Any], before: dict[str, Any]) -> None:
+    """Put back entries as they were (None: the entry was absent)."""
+    for key, value in before.items():
+        if value is None:
+            dict.pop(mapping, key, None)
+        else:
+            dict.__setitem__(mapping, key, value)
+
+
+def _restore_finish(live: ChannelState, kept: tuple[Any, Any, Any]) -> None:
+    live.finished, live.finish_usage, live.assets = kept
 
 
 def _is_item_file(rel: str) -> bool:

@@ -391,7 +391,9 @@ def remake_items(
                 todo.setdefault(other.key, other.document)
     builder = _ItemBuilder(config, traits, diagnostics)
     index_docs = {
-        rel: doc for rel, doc in documents.items() if posixpath.basename(rel).startswith("_index")
+        rel: doc
+        for rel, doc in documents.items()
+        if "_index" in rel and posixpath.basename(rel).startswith("_index")
     }
     cascades = _cascades(index_docs, config, diagnostics)
     made: dict[tuple[str, str], Item] = {}

@@ -219,14 +219,7 @@ class AppChannel(Channel):
     def feed(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
         section, tag, page = route.param("section"), route.param("tag"), route.param("page", 1)
         # a shared index: reading it depends on the site's shape, not on every item in it
-        members = ctx.memo(
-            ("app-feed", route.lang, section, tag),
-            lambda: [
-                v
-                for v in ctx.items(route.lang)
-                if (section is None or v.section == section) and (tag is None or tag in v.tags)
-            ],
-        )
+        members = self.feed_members(ctx, route.lang).get((section, tag), [])
         size = self.config.page_size
         chunk = members[(page - 1) * size : page * size]
         title = ctx.site.config.title
@@ -253,6 +246,23 @@ class AppChannel(Channel):
                 route.lang, route.param("scope"), page + 1
             )
         return feed
+
+    def feed_members(
+        self, ctx: RenderContext, lang: str
+    ) -> dict[tuple[str | None, str | None], list[ItemView]]:
+        """(section, tag) -> items of that feed, newest first; all feeds in one pass."""
+
+        def group() -> dict[tuple[str | None, str | None], list[ItemView]]:
+            groups: dict[tuple[str | None, str | None], list[ItemView]] = {}
+            for v in ctx.items(lang):
+                groups.setdefault((None, None), []).append(v)
+                if v.section:
+                    groups.setdefault((v.section, None), []).append(v)
+                for tag in dict.fromkeys(v.tags):
+                    groups.setdefault((None, tag), []).append(v)
+            return groups
+
+        return ctx.memo(("app-feeds", lang), group)
 
     def feed_item(self, view: ItemView, ctx: RenderContext) -> dict[str, Any]:
         web = ctx.url_for(view, "web")
@@ -301,17 +311,24 @@ class AppChannel(Channel):
 
     def finish(self, site: Site, ctx: RenderContext) -> list[Artifact]:
         current: dict[str, dict[str, Any]] = {}
-        outputs = ctx.outputs
-        for route in ctx.routes("item"):
-            item = site.by_key[(route.item_id or "", route.lang)]
-            ctx.uses(item)  # its date; its bytes are read through `outputs`
-            current[route.path] = {
-                "id": item.id,
-                "lang": item.lang,
-                "path": route.path,
-                "hash": outputs[route.path],
-                "date_modified": jsonable(item.updated),
-            }
+        routes = ctx.routes("item")
+        hashes = ctx.outputs.pick([route.path for route in routes])
+        # A row is a function of the item document's bytes, whose digest is read above (the
+        # date is in the document): rows are kept by digest, so a live rebuild after one edit
+        # makes one row, not ten thousand.
+        rows: dict[tuple[str, str], dict[str, Any]] = ctx.memo(("app", "manifest-rows"), dict)
+        for route, digest in zip(routes, hashes, strict=True):
+            row = rows.get((route.path, digest))
+            if row is None:
+                item = site.by_key[(route.item_id or "", route.lang)]
+                row = rows[(route.path, digest)] = {
+                    "id": item.id,
+                    "lang": item.lang,
+                    "path": route.path,
+                    "hash": digest,
+                    "date_modified": jsonable(item.updated),
+                }
+            current[route.path] = row
         build_id = hashlib.sha256(
             json.dumps(sorted((k, v["hash"]) for k, v in current.items())).encode()
         ).hexdigest()[:16]
