@@ -30,7 +30,7 @@ from .cli import SITE, cli, guarded
 from .diagnostics import BuildFailed, Diagnostic, OmnipubError, Severity, UsageError
 from .live import LiveBuild
 from .publish import MemorySink
-from .watch import Coalescer
+from .watch import Coalescer, observe
 
 RELOAD_SCRIPT = """<script>(() => {
   const source = new EventSource("/_omnipub/events");
@@ -333,6 +333,8 @@ def start(
         name: base if name == "web" else f"{base}_/{name}/" for name in config_channels
     }
     session = Session(options, report)
+    handler = Coalescer(root)
+    observer = observe(root, handler)  # before the first build: edits during it count
     session.rebuild()
     server.RequestHandlerClass = make_handler(session)
     server.daemon_threads = True
@@ -340,12 +342,6 @@ def start(
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
     def watch() -> None:
-        from watchdog.observers import Observer
-
-        handler = Coalescer(root)
-        observer = Observer()
-        observer.schedule(handler, str(root), recursive=True)
-        observer.start()
         try:
             while not stop.is_set():
                 batch = handler.wait(stop)

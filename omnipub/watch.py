@@ -8,6 +8,7 @@ leaves the last good output in place; the next good save recovers.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import traceback
@@ -17,12 +18,15 @@ from pathlib import Path
 import click
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 from .build import BuildOptions, BuildResult, build
 from .diagnostics import BuildFailed, OmnipubError
 from .discover import is_ignored
 
 WATCHED = ("content", "templates", "static", "data", "i18n")
+#: event types that mean a file's bytes or name changed ("closed": after a write)
+CHANGES = frozenset({"created", "modified", "moved", "deleted", "closed"})
 #: editors save in bursts of a few milliseconds; `git checkout` keeps events coming
 QUIET_PERIOD = 0.04
 MAX_WAIT = 1.0
@@ -50,9 +54,16 @@ class Coalescer(FileSystemEventHandler):
         self.last = 0.0
         self.condition = threading.Condition()
 
+    #: set by `observe`, so that a source folder created later is watched too
+    observer: BaseObserver | None = None
+
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type not in CHANGES:
+            return  # "opened", "closed_no_write": the build itself reading its sources
         if event.is_directory and event.event_type == "modified":
             return  # a file in it changed: that file's own event says which
+        if event.is_directory and event.event_type in ("created", "moved"):
+            self._watch_new_folder(Path(str(getattr(event, "dest_path", "") or event.src_path)))
         paths = [str(event.src_path)]
         if getattr(event, "dest_path", None):
             paths.append(str(event.dest_path))  # atomic saves are renames
@@ -67,6 +78,12 @@ class Coalescer(FileSystemEventHandler):
             self.last = now
             self.condition.notify_all()
 
+    def _watch_new_folder(self, folder: Path) -> None:
+        if self.observer is None or folder.parent != self.root or folder.name not in WATCHED:
+            return
+        with contextlib.suppress(OSError):  # gone again already: its events say so
+            self.observer.schedule(self, str(folder), recursive=True)
+
     def wait(self, stop: threading.Event) -> set[str] | None:
         with self.condition:
             while not self.changed:
@@ -80,6 +97,21 @@ class Coalescer(FileSystemEventHandler):
                     batch, self.changed = self.changed, set()
                     return batch
                 self.condition.wait(QUIET_PERIOD)
+
+
+def observe(root: Path, handler: Coalescer) -> BaseObserver:
+    """Watch what a build reads: the site folder itself (its config) and the source folders.
+
+    Not the site recursively: that would watch the output and the cache too, whose thousands
+    of writes per build overflow the kernel's event queue on a large site."""
+    observer = Observer()
+    handler.observer = observer
+    observer.schedule(handler, str(root), recursive=False)
+    for name in WATCHED:
+        if (root / name).is_dir():
+            observer.schedule(handler, str(root / name), recursive=True)
+    observer.start()
+    return observer
 
 
 def rebuild(options: BuildOptions, report: Callable[[str], None]) -> BuildResult | None:
@@ -120,13 +152,11 @@ def watch_and_build(
         if not quiet or "error" in text or "failed" in text:
             click.echo(text, err=True)
 
+    handler = Coalescer(root)
+    observer = observe(root, handler)  # before the first build: edits during it count
     result = rebuild(options, report)
     if on_build:
         on_build(result)
-    handler = Coalescer(root)
-    observer = Observer()
-    observer.schedule(handler, str(root), recursive=True)
-    observer.start()
     report(f"watching {root} for changes (Ctrl+C to stop)")
     try:
         while not stop.is_set():

@@ -69,3 +69,32 @@ def test_watch_rebuilds_recovers_from_a_bad_edit_and_stops(tmp_path: Path) -> No
     stop.set()
     thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def test_a_source_folder_made_after_the_start_is_watched(tmp_path: Path) -> None:
+    """Only the config and the source folders are watched (not the output or the cache),
+    so a folder such as templates/ that appears later must be picked up."""
+    root = write_site(tmp_path / "site", SITE)
+    results: list[object] = []
+    stop = threading.Event()
+    options = BuildOptions(root=root, at=FIXED_AT, executor="serial")
+    thread = threading.Thread(
+        target=watch_and_build, args=(options, True, stop, results.append), daemon=True
+    )
+    thread.start()
+    page = root / "public/web/404.html"
+    _wait_for(lambda: page.is_file())
+    time.sleep(0.5)
+    count = len(results)
+    (root / "templates").mkdir()
+    time.sleep(0.3)  # the new folder is being watched once its own event is seen
+    (root / "templates/web").mkdir()
+    (root / "templates/web/404.html").write_text("<!doctype html><title>Custom</title>\n")
+    _wait_for(lambda: "Custom" in page.read_text())
+    assert len(results) > count
+    (root / "public/web/stray.txt").write_text("the output is not watched")
+    settled = len(results)
+    time.sleep(1.0)
+    assert len(results) == settled
+    stop.set()
+    thread.join(timeout=10)
