@@ -349,13 +349,16 @@ def build(
 
     # render
     state_dir = config.state_dir if options.use_cache else None
+    dev = bool(options.base_urls)
     digests, shape = site_digests(site, images)
     materializer = Materializer(root, state_dir)
     job_key = f"build-{os.getpid()}-{id(site)}"
     jobs: dict[str, Job] = {}
     caches: dict[str, RenderCache] = {}
     for channel in channels:
-        ctx = make_context(site, channel, plan, images, diagnostics, lock)
+        # the lock's channel state (the app's published builds) belongs to the real base
+        # URLs: a build with others (the dev server) starts from none and never keeps its own
+        ctx = make_context(site, channel, plan, images, diagnostics, Lock() if dev else lock)
         fixed = channel_digest(config, channel, options)
         inputs = Inputs(channel.name, digests, shape, instant_parts(now))
         jobs[channel.name] = Job(channel, ctx, inputs, materializer.blobs)
@@ -426,7 +429,7 @@ def build(
     if options.write_lock:
         new_lock = site.lock
         for name, job in jobs.items():
-            if job.ctx.new_state is not None:
+            if job.ctx.new_state is not None and not dev:
                 new_lock.channels[name] = job.ctx.new_state
         new_lock.write(root)
     if to_disk:

@@ -26,7 +26,8 @@ class Document:
     data: dict[str, Any]
     lines: dict[str, int]
     format: str
-    body: str
+    #: the Markdown body, compressed (see `markdown.pack`)
+    packed_body: bytes
     body_line: int
     headings: list[markdown.Heading]
     links: list[markdown.LinkRef]
@@ -35,6 +36,10 @@ class Document:
     #: per-channel body overrides (`channels: {signage: {body: ...}}`): text, line, render
     channel_bodies: dict[str, tuple[str, int]] = field(default_factory=dict)
     channel_pre: dict[str, markdown.Prerendered] = field(default_factory=dict)
+
+    @property
+    def body(self) -> str:
+        return markdown.unpack(self.packed_body)
 
     def line_of(self, key: str) -> int | None:
         return self.lines.get(key)
@@ -149,7 +154,7 @@ def parse_document(
         data=matter.data,
         lines=matter.lines,
         format=matter.format,
-        body=body,
+        packed_body=markdown.pack(body),
         body_line=matter.body_line,
         headings=markdown.headings_of(tokens),
         links=markdown.links_of(tokens),

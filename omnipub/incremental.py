@@ -22,6 +22,8 @@ from .depends import Usage
 from .diagnostics import Diagnostic
 
 CACHE_VERSION = "routes-4"
+#: render caches kept per channel, one per set of fixed inputs (build, serve, ...)
+KEEP_VARIANTS = 3
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,11 @@ class RenderCache:
     """Entries of one channel, read at the start of a build and written after success."""
 
     def __init__(self, folder: Path | None, channel: str, static_digest: str) -> None:
-        self.path = folder / f"routes-{channel}.pickle" if folder else None
+        # one file per set of fixed inputs, so that `omnipub serve` (its own base URLs) and
+        # `omnipub build` do not throw away each other's entries; the newest few are kept
+        self.folder, self.channel = folder, channel
+        name = f"routes-{channel}-{static_digest[:16]}.pickle"
+        self.path = folder / name if folder else None
         self.static_digest = static_digest
         self.entries: dict[str, Entry] = {}
         self.fresh: dict[str, Entry] = {}
@@ -139,6 +145,21 @@ class RenderCache:
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
         os.replace(tmp, self.path)
+        self._prune()
+
+    def _prune(self) -> None:
+        assert self.folder is not None
+        others = sorted(
+            (
+                p
+                for p in self.folder.glob(f"routes-{self.channel}-{'?' * 16}.pickle")
+                if p != self.path
+            ),
+            key=lambda p: p.stat().st_mtime_ns,
+            reverse=True,
+        )
+        for stale in others[KEEP_VARIANTS - 1 :]:
+            stale.unlink(missing_ok=True)
 
 
 def static_digest(*parts: object, folders: Iterable[Path] = ()) -> str:

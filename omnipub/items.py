@@ -43,6 +43,11 @@ class Item:
     is_original: bool = True
     #: bumped when a live rebuild updates the item in place (views then refresh)
     version: int = 0
+    #: one view per channel, made on first use (a view merges fields and overrides)
+    _views: dict[str, ItemView] = field(default_factory=dict, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**vars(self), "_views": {}}  # views are rebuilt where the item is unpickled
 
     def replace_with(self, other: Item) -> dict[str, Any]:
         """Take another item's content, keeping this object (and every view of it); returns
@@ -92,7 +97,11 @@ class Item:
         return bool(view and view.enabled)
 
     def view(self, channel: str) -> ItemView:
-        return ItemView(self, channel, self.channels.get(channel, ChannelView(False)))
+        found = self._views.get(channel)
+        if found is None:
+            view = ItemView(self, channel, self.channels.get(channel, ChannelView(False)))
+            found = self._views.setdefault(channel, view)
+        return found
 
     def sort_key(self) -> tuple[Any, ...]:
         """Newest first, then weight, then title, then source: a total, stable order."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,7 +29,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 #: Bump when parsing changes, so cached token streams are rebuilt.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
 DEFAULT_SCHEMES = ("http", "https", "mailto", "tel")
 LinkResolver = Callable[[str, int | None], str]
@@ -330,15 +331,37 @@ REF_SCHEME = "omnipub-ref"
 _REF = re.compile(r'(href|src)="omnipub-ref:([LI])(\d+)"')
 
 
+def pack(text: str) -> bytes:
+    """Text kept compressed: a site's parsed documents hold every body four times over
+    (source, HTML, sanitized HTML, plain text), which dominated a large build's memory."""
+    return zlib.compress(text.encode(), 1)
+
+
+def unpack(data: bytes) -> str:
+    return zlib.decompress(data).decode()
+
+
 @dataclass(frozen=True)
 class Prerendered:
     """A body rendered once for every channel, with URLs left as numbered placeholders."""
 
-    html: str
-    sanitized: str
-    text: str
+    packed_html: bytes
+    packed_sanitized: bytes
+    packed_text: bytes
     links: tuple[tuple[str, int | None], ...]
     images: tuple[tuple[str, str], ...]
+
+    @property
+    def html(self) -> str:
+        return unpack(self.packed_html)
+
+    @property
+    def sanitized(self) -> str:
+        return unpack(self.packed_sanitized)
+
+    @property
+    def text(self) -> str:
+        return unpack(self.packed_text)
 
 
 def prerender(
@@ -364,7 +387,9 @@ def prerender(
     )
     html_text = render_html(tokens, options)
     clean = sanitize(html_text, (*allowed_schemes, REF_SCHEME))
-    return Prerendered(html_text, clean, render_text(tokens), tuple(links), tuple(images))
+    return Prerendered(
+        pack(html_text), pack(clean), pack(render_text(tokens)), tuple(links), tuple(images)
+    )
 
 
 def fill(

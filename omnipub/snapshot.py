@@ -62,8 +62,7 @@ def load_job(path: str, channel_name: str) -> Any:
     diagnostics = Diagnostics(strict=snapshot.strict)
     config = snapshot.site.config
     channel = registry.load(channel_name)(config, diagnostics)
-    ctx = make_context(
-        snapshot.site, channel, snapshot.plan, snapshot.images, diagnostics, snapshot.lock
-    )
+    lock = Lock() if snapshot.base_urls else snapshot.lock  # as in `build`: dev URLs
+    ctx = make_context(snapshot.site, channel, snapshot.plan, snapshot.images, diagnostics, lock)
     inputs = Inputs(channel_name, snapshot.digests, snapshot.shape, snapshot.now)
     return Job(channel, ctx, inputs, BlobStore(snapshot.blobs))

@@ -270,8 +270,9 @@ class AppChannel(Channel):
             "id": view.id,
             "url": web or ctx.url_for(view, absolute=True),
             "title": view.title,
+            # HTML only: the plain text is in the item document, and a feed carries each
+            # item in several scopes (all, section, tags), so text would double their weight
             "content_html": ctx.html(view, sanitized=True, widths=IMAGE_WIDTHS, sizes="100vw"),
-            "content_text": ctx.text(view),
             "language": view.lang,
             "tags": view.tags,
         }
