@@ -235,7 +235,7 @@ def serve_latency(site: Path, edits: int = 11) -> float:
     from omnipub.build import BuildOptions
     from omnipub.serve import start
 
-    server, session, stop = start(BuildOptions(root=site), "127.0.0.1", 0)
+    server, session, stop = start(BuildOptions(root=site, write_lock=False), "127.0.0.1", 0)
     files = sorted((site / "content").rglob("*.md"))
     samples = []
     try:

@@ -15,7 +15,7 @@ import jinja2
 
 from . import blocks, markdown
 from .channel import Artifact, Channel, Route
-from .depends import RECORDER, Usage, paused, touch, touch_now
+from .depends import RECORDER, Usage, merge_usage, paused, touch, touch_now
 from .diagnostics import Diagnostic, Diagnostics, Location, Severity
 from .document import Document
 from .images import ImageInfo, Rendition, plan_renditions
@@ -27,6 +27,9 @@ from .templates import render_template
 if TYPE_CHECKING:
     from .model import Site
     from .resolve import Plan
+
+#: filled item bodies kept per channel (a feed page shows the same items as its neighbours)
+FILLED_KEPT = 2000
 
 
 class RenderContext:
@@ -59,6 +62,8 @@ class RenderContext:
         #: `finish`, which may list them: manifests, indexes)
         self.outputs: dict[str, str] = {}
         self._memo: dict[Any, Any] = {}
+        #: (item key, sanitized, widths, sizes) -> (prerendered, HTML, what it read, assets)
+        self._filled: dict[tuple[Any, ...], tuple[Any, str, Usage, tuple[Artifact, ...]]] = {}
         self._memo_lock = threading.RLock()
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
@@ -232,8 +237,44 @@ class RenderContext:
     ) -> str:
         """The item's body as HTML for this channel, links and images resolved.
 
-        `sanitized` gives the nh3-cleaned form (what app and signage publish)."""
+        `sanitized` gives the nh3-cleaned form (what app and signage publish). An item's
+        HTML appears in its page and in every feed page that lists it, so the filled HTML
+        is kept for a while, with what filling it read, which is replayed on reuse."""
         pre = view.prerendered
+        key = (view.item.key, sanitized, widths, sizes)
+        kept = self._filled.get(key)
+        usage = RECORDER.usage
+        if kept is not None and kept[0] is pre:
+            _pre, text, read, assets = kept
+            if usage is not None:
+                merge_usage(usage, read)
+            self.route_assets.extend(assets)
+            for artifact in assets:
+                self._assets.setdefault(artifact.path, artifact)
+            return text
+        if RECORDER.paused:  # reads are not recorded here: nothing to replay later
+            return self._fill(view, pre, sanitized, widths, sizes)
+        start = len(self.route_assets)
+        RECORDER.usage = read = Usage()
+        try:
+            text = self._fill(view, pre, sanitized, widths, sizes)
+        finally:
+            RECORDER.usage = usage
+        if usage is not None:
+            merge_usage(usage, read)
+        self._filled[key] = (pre, text, read, tuple(self.route_assets[start:]))
+        if len(self._filled) > FILLED_KEPT:
+            self._filled.pop(next(iter(self._filled)))
+        return text
+
+    def _fill(
+        self,
+        view: ItemView,
+        pre: markdown.Prerendered,
+        sanitized: bool,
+        widths: tuple[int, ...],
+        sizes: str,
+    ) -> str:
         return markdown.fill(
             pre.sanitized if sanitized else pre.html,
             pre,

@@ -34,6 +34,15 @@ class Usage:
     outputs: set[str] = field(default_factory=set)
 
 
+def merge_usage(into: Usage, other: Usage) -> None:
+    """Add what `other` recorded to `into` (a read replayed from a kept result)."""
+    into.items |= other.items
+    into.shape |= other.shape
+    into.now |= other.now
+    into.templates |= other.templates
+    into.outputs |= other.outputs
+
+
 class _Recorder:
     __slots__ = ("usage", "paused")
 

@@ -246,7 +246,7 @@ class LiveBuild:
         # render what read a changed input, in this process (an edit touches few outputs)
         checks = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
         rendered: dict[str, tuple[list[Route], dict[str, Entry]]] = {}
-        marks = self._marks or leak_marks(site)
+        marks = leak_marks(site) if self._marks is None else self._marks
         for name, job in state.jobs.items():
             live, ctx = self.channels[name], job.ctx
             ctx._now = site.now
@@ -356,17 +356,28 @@ class LiveBuild:
         diagnostics.raise_if_errors()
 
         # the consistency audit over the re-rendered items, on the outputs as they now stand
-        sink = self.sink.patched(written, state.materializer)
+        sink = self.sink
+        resolved = sink.resolve(written, state.materializer)
         keys = {key for key in made if site.by_key[key].visible}
         if keys:
-            files = sink.files
+
+            def read(channel: str, path: str) -> bytes:
+                row = resolved.get(channel, {}).get(path, False)
+                if row is False:
+                    return sink.files[channel][path]
+                if row is None:
+                    raise KeyError(path)
+                return row[0]
+
+            signage = {**sink.files.get("signage", {}), **resolved.get("signage", {})}
             playlists = [
-                json.loads(data)
-                for path, data in sorted(files.get("signage", {}).items())
-                if path.startswith("playlists/")
+                json.loads(read("signage", path))
+                for path in sorted(signage)
+                if path.startswith("playlists/") and signage[path] is not None
             ]
-            diagnostics.extend(consistency(site, plan, lambda c, p: files[c][p], playlists, keys))
+            diagnostics.extend(consistency(site, plan, read, playlists, keys))
             diagnostics.raise_if_errors()
+        sink.apply(resolved)
 
         # adopt the new state (nothing fails from here on)
         state.documents, state.digests, state.model_diagnostics = documents, digests, model

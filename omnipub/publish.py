@@ -150,44 +150,50 @@ class MemorySink:
         self.published = Published(manifest, stats)
         return self.published
 
-    def patched(
+    def resolve(
         self, changes: dict[str, dict[str, Artifact | None]], materializer: Materializer
-    ) -> MemorySink:
-        """A copy with some outputs replaced (an Artifact) or removed (None); the rest is
-        shared with this sink, which stays as it was (it may still be serving)."""
-        new = MemorySink()
-        new.files, new.media_types = dict(self.files), dict(self.media_types)
-        new.by_digest = self.by_digest  # a cache of bytes by digest: shared, only grows
-        manifest = dict(self.published.manifest)
-        stats = dict(self.published.stats)
+    ) -> dict[str, dict[str, tuple[bytes, str] | None]]:
+        """The bytes and type of each changed output (None: removed); this sink is untouched."""
+        resolved: dict[str, dict[str, tuple[bytes, str] | None]] = {}
         for channel, changed in changes.items():
-            if not changed:
-                continue
-            files = new.files[channel] = dict(self.files.get(channel, {}))
-            types = new.media_types[channel] = dict(self.media_types.get(channel, {}))
-            entry = manifest[channel] = dict(manifest.get(channel, {}))
-            added = False
-            size = stats[channel].bytes if channel in stats else 0
+            rows = resolved[channel] = {}
             for path, artifact in changed.items():
-                size -= len(files.get(path, b""))
                 if artifact is None:
+                    rows[path] = None
+                    continue
+                data = self.by_digest.get(artifact.digest) if artifact.digest else None
+                rows[path] = (data or materializer.data(artifact), artifact.media_type)
+        return resolved
+
+    def apply(self, resolved: dict[str, dict[str, tuple[bytes, str] | None]]) -> None:
+        """Put resolved changes in place, one file at a time: a server reading meanwhile
+        sees each file either as it was or as it is now."""
+        manifest, all_stats = self.published.manifest, self.published.stats
+        for channel, rows in resolved.items():
+            if not rows:
+                continue
+            files = self.files.setdefault(channel, {})
+            types = self.media_types.setdefault(channel, {})
+            entry = manifest.setdefault(channel, {})
+            stats = all_stats.setdefault(channel, ChannelStats())
+            added = False
+            for path, row in rows.items():
+                stats.bytes -= len(files.get(path, b""))
+                if row is None:
                     files.pop(path, None)
                     types.pop(path, None)
                     entry.pop(path, None)
                     continue
-                added |= path not in entry
-                data = new.by_digest.get(artifact.digest) if artifact.digest else None
-                if data is None:
-                    data = materializer.data(artifact)
+                data, media_type = row
                 digest = digest_of(data)
-                new.by_digest[digest] = data
-                files[path], types[path] = data, artifact.media_type
-                entry[path] = _describe(digest, len(data), artifact.media_type)
-                size += len(data)
-            manifest[channel] = dict(sorted(entry.items())) if added else entry
-            stats[channel] = ChannelStats(len(files), size)
-        new.published = Published(manifest, stats)
-        return new
+                self.by_digest[digest] = data
+                added |= path not in entry
+                files[path], types[path] = data, media_type
+                entry[path] = _describe(digest, len(data), media_type)
+                stats.bytes += len(data)
+            if added:
+                manifest[channel] = dict(sorted(entry.items()))
+            stats.files = len(files)
 
 
 class DiskSink:

@@ -168,10 +168,11 @@ def make_handler(session: Session) -> type[BaseHTTPRequestHandler]:
             if sink is None or channel not in sink.files:
                 self.send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
                 return
-            files = sink.files[channel]
+            files, types = sink.files[channel], sink.media_types[channel]
             for candidate in (rel, posixpath.join(rel, "index.html") if rel else "index.html"):
-                if candidate in files:
-                    self.file(HTTPStatus.OK, files[candidate], sink.media_types[channel][candidate])
+                body = files.get(candidate)  # a live rebuild may be replacing it right now
+                if body is not None:
+                    self.file(HTTPStatus.OK, body, types.get(candidate, "text/html"))
                     return
             missing = files.get("404.html", b"<h1>Not found</h1>")
             self.file(HTTPStatus.NOT_FOUND, missing, "text/html")

@@ -330,35 +330,31 @@ class AppChannel(Channel):
                     "date_modified": jsonable(item.updated),
                 }
             current[route.path] = row
-        build_id = hashlib.sha256(
-            json.dumps(sorted((k, v["hash"]) for k, v in current.items())).encode()
-        ).hexdigest()[:16]
+        pairs = sorted(zip(current, (row["hash"] for row in current.values()), strict=True))
+        build_id = hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:16]
+        now_hashes = dict(pairs)
         state = dict(ctx.state)
         history: list[dict[str, Any]] = list(state.get("history", []))
         last: dict[str, str] = dict(state.get("last", {}))
         if not history or history[-1]["id"] != build_id:
+            differing = {p for p, _h in now_hashes.items() - last.items()}
+            gone = sorted(last.keys() - now_hashes.keys())
             delta = {
                 "id": build_id,
                 "at": jsonable(ctx.now_untracked),  # made once, when the outputs change
-                "added": sorted(set(current) - set(last)),
-                "changed": sorted(
-                    p for p in set(current) & set(last) if current[p]["hash"] != last[p]
-                ),
-                "removed": sorted(set(last) - set(current)),
+                "added": sorted(differing - last.keys()),
+                "changed": sorted(differing & last.keys()),
+                "removed": gone,
                 "removed_ids": {
-                    p: [p.split("/")[-1][: -len(".json")], self._lang_of(p)]
-                    for p in sorted(set(last) - set(current))
+                    p: [p.split("/")[-1][: -len(".json")], self._lang_of(p)] for p in gone
                 },
             }
             history = [*history, delta][-(self.history + 1) :]
-        ctx.new_state = {
-            "history": history,
-            "last": {p: v["hash"] for p, v in sorted(current.items())},
-        }
+        ctx.new_state = {"history": history, "last": now_hashes}
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "build_id": build_id,
-            "items": [current[p] for p in sorted(current)],
+            "items": [current[p] for p, _h in pairs],
             "changes": [f"changes/{h['id']}.json" for h in history[:-1]],
         }
         artifacts = [Artifact("manifest.json", "application/json", dumps(manifest))]
