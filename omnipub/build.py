@@ -432,14 +432,6 @@ def build(
             if job.ctx.new_state is not None and not dev:
                 new_lock.channels[name] = job.ctx.new_state
         new_lock.write(root)
-    if to_disk:
-        shown = {p for cache in caches.values() for e in cache.fresh.values() for p in e.now}
-        shown |= {p for out in outputs.values() if out.finish_usage for p in out.finish_usage.now}
-        settled = all(not (r.written or r.removed) for r in reports.values())
-        summary = BuildResult(
-            site, plan, diagnostics, outputs, published, reports, timings, channels
-        ).summary()
-        write_stamp(options, prepared, stamp_key, shown, next_change(site), settled, summary)
     lap("publish")
     contexts = {name: job.ctx for name, job in jobs.items()}
     state = BuildState(
@@ -455,9 +447,16 @@ def build(
         digests,
         model_diagnostics,
     )
-    return BuildResult(
+    result = BuildResult(
         site, plan, diagnostics, outputs, published, reports, timings, channels, contexts, state
     )
+    if to_disk:
+        shown = {p for cache in caches.values() for e in cache.fresh.values() for p in e.now}
+        shown |= {p for out in outputs.values() if out.finish_usage for p in out.finish_usage.now}
+        settled = all(not (r.written or r.removed) for r in reports.values())
+        summary = result.summary()
+        write_stamp(options, prepared, stamp_key, shown, next_change(site), settled, summary)
+    return result
 
 
 def _all_traits(enabled: list[Channel]) -> list[type[Channel] | Channel]:

@@ -29,7 +29,7 @@ from .diagnostics import (
     OmnipubError,
     UsageError,
 )
-from .publish import DEPLOY_FOLDER, MANIFEST_NAME
+from .publish import read_manifest
 from .stamp import output_folder, unchanged
 
 SITE = click.argument(
@@ -260,7 +260,7 @@ def build_command(
     channels = prepared.channels
     if summary is not None:
         summary.timings["check"] = time.perf_counter() - started
-        manifest = _published_manifest(output_folder(options, prepared)) if report else {}
+        manifest = (read_manifest(output_folder(options, prepared)) or {}) if report else {}
     else:
         result = build(options, prepared=prepared)
         summary = result.summary()
@@ -279,14 +279,6 @@ def build_command(
             printer = getattr(channel, f"report_{name}", None)
             if printer:
                 click.echo(printer(manifest.get(channel.name, {})))
-
-
-def _published_manifest(out_dir: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((out_dir / DEPLOY_FOLDER / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data.get("channels", {}) if isinstance(data, dict) else {}
 
 
 @cli.command("check")

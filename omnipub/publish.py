@@ -162,7 +162,9 @@ class MemorySink:
                     rows[path] = None
                     continue
                 data = self.by_digest.get(artifact.digest) if artifact.digest else None
-                rows[path] = (data or materializer.data(artifact), artifact.media_type)
+                if data is None:
+                    data = materializer.data(artifact)
+                rows[path] = (data, artifact.media_type)
         return resolved
 
     def apply(self, resolved: dict[str, dict[str, tuple[bytes, str] | None]]) -> None:
@@ -202,16 +204,8 @@ class DiskSink:
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
 
-    def _previous_manifest(self) -> dict[str, dict[str, dict[str, object]]]:
-        path = self.out_dir / DEPLOY_FOLDER / MANIFEST_NAME
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return data.get("channels", {}) if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
-
     def publish(self, outputs: dict[str, list[Artifact]], materializer: Materializer) -> Published:
-        previous = self._previous_manifest()
+        previous = read_manifest(self.out_dir) or {}
         planned: dict[str, list[tuple[Artifact, str, int]]] = {}
         manifest: dict[str, dict[str, dict[str, object]]] = {}
         for channel, artifacts in sorted(outputs.items()):
@@ -358,6 +352,16 @@ class DiskSink:
             os.replace(out, old)
         os.replace(staging, out)
         shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(out_dir: Path) -> dict[str, dict[str, dict[str, object]]] | None:
+    """The published manifest (channel -> path -> hash, size, type), None when unreadable."""
+    try:
+        data = json.loads((out_dir / DEPLOY_FOLDER / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    channels = data.get("channels") if isinstance(data, dict) else None
+    return channels if isinstance(channels, dict) else None
 
 
 def _atomic_write(path: Path, data: object) -> None:

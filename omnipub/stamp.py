@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import pickle
 import sys
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from .discover import RACY_NS
 from .incremental import CACHE_VERSION, instant_parts
-from .publish import DEPLOY_FOLDER, MANIFEST_NAME, DiskSink
+from .publish import DEPLOY_FOLDER, MANIFEST_NAME, DiskSink, read_manifest
 
 if TYPE_CHECKING:
     from .build import BuildOptions, BuildSummary, Prepared
@@ -167,7 +166,7 @@ def unchanged(options: BuildOptions, prepared: Prepared) -> BuildSummary | None:
     if not stamp.settled:
         # a build with changes leaves diffs in the deploy manifests; with nothing changed
         # they are empty, exactly as a full build would leave them
-        manifest = _read_manifest(out_dir)
+        manifest = read_manifest(out_dir)
         if manifest is None:
             return None
         DiskSink(out_dir).settle(manifest)
@@ -175,12 +174,3 @@ def unchanged(options: BuildOptions, prepared: Prepared) -> BuildSummary | None:
             options, prepared, key, set(stamp.shown), stamp.next_change, True, stamp.summary
         )
     return stamp.summary.unchanged(now)
-
-
-def _read_manifest(out_dir: Path) -> dict[str, dict[str, dict[str, object]]] | None:
-    try:
-        data = json.loads((out_dir / DEPLOY_FOLDER / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    channels = data.get("channels") if isinstance(data, dict) else None
-    return channels if isinstance(channels, dict) else None

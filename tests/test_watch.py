@@ -30,6 +30,18 @@ def _wait_for(predicate, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+def _start_watching(root: Path) -> tuple[list[object], threading.Event, threading.Thread]:
+    """Watch mode in a thread: (each build's result, None when it failed; stop; the thread)."""
+    results: list[object] = []
+    stop = threading.Event()
+    options = BuildOptions(root=root, at=FIXED_AT, executor="serial")
+    thread = threading.Thread(
+        target=watch_and_build, args=(options, True, stop, results.append), daemon=True
+    )
+    thread.start()
+    return results, stop, thread
+
+
 def test_droppings_and_outputs_are_not_changes(tmp_path: Path) -> None:
     root = tmp_path
     assert relevant(root, str(root / "content/a.md"))
@@ -48,13 +60,7 @@ def test_droppings_and_outputs_are_not_changes(tmp_path: Path) -> None:
 
 def test_watch_rebuilds_recovers_from_a_bad_edit_and_stops(tmp_path: Path) -> None:
     root = write_site(tmp_path / "site", SITE)
-    results: list[object] = []
-    stop = threading.Event()
-    options = BuildOptions(root=root, at=FIXED_AT, executor="serial")
-    thread = threading.Thread(
-        target=watch_and_build, args=(options, True, stop, results.append), daemon=True
-    )
-    thread.start()
+    results, stop, thread = _start_watching(root)
     page = root / "public/web/articles/a/index.html"
     _wait_for(lambda: page.is_file())
     time.sleep(0.5)  # let the observer start
@@ -75,13 +81,7 @@ def test_a_source_folder_made_after_the_start_is_watched(tmp_path: Path) -> None
     """Only the config and the source folders are watched (not the output or the cache),
     so a folder such as templates/ that appears later must be picked up."""
     root = write_site(tmp_path / "site", SITE)
-    results: list[object] = []
-    stop = threading.Event()
-    options = BuildOptions(root=root, at=FIXED_AT, executor="serial")
-    thread = threading.Thread(
-        target=watch_and_build, args=(options, True, stop, results.append), daemon=True
-    )
-    thread.start()
+    results, stop, thread = _start_watching(root)
     page = root / "public/web/404.html"
     _wait_for(lambda: page.is_file())
     time.sleep(0.5)
