@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import jinja2
 
@@ -21,7 +20,7 @@ from .document import Document
 from .images import ImageInfo, Rendition, plan_renditions
 from .items import Item, ItemView
 from .links import image_source, source_link
-from .paths import UnsafePath
+from .paths import UnsafePath, split_url
 from .templates import render_template
 
 if TYPE_CHECKING:
@@ -64,6 +63,9 @@ class RenderContext:
         self._memo: dict[Any, Any] = {}
         #: (item key, sanitized, widths, sizes) -> (prerendered, HTML, what it read, assets)
         self._filled: dict[tuple[Any, ...], tuple[Any, str, Usage, tuple[Artifact, ...]]] = {}
+        #: href -> (its URL in this channel, the item key it points at): links that are
+        #: site paths (not sources) resolve the same from every page
+        self._site_links: dict[str, tuple[str, tuple[str, str] | None]] = {}
         self._memo_lock = threading.RLock()
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
@@ -179,7 +181,7 @@ class RenderContext:
 
     def path_of(self, url: str) -> str:
         """The site-relative form of an absolute URL of this channel (for in-page links)."""
-        return urlsplit(url).path or "/"
+        return split_url(url).path or "/"
 
     def url_for_path(self, url_path: str, absolute: bool = False) -> str:
         """A URL for a path inside this channel's root, such as `/feed.xml`."""
@@ -207,16 +209,27 @@ class RenderContext:
                         if url:
                             return url + anchor
                 return "#"
-            parts = urlsplit(href)
+            return self._site_link(href)
+
+        return resolve
+
+    def _site_link(self, href: str) -> str:
+        """A link that is not to a source: a site path becomes this channel's URL for it."""
+        kept = self._site_links.get(href)
+        if kept is None:
+            url, key = href, None
+            parts = split_url(href)
             if parts.path.startswith("/") and not parts.netloc:
                 key = self.plan.web_paths.get(parts.path)
                 if key:
-                    url = self.url_for(key, absolute=False) or self.url_for(key, "web")
-                    if url:
-                        return url + (f"#{parts.fragment}" if parts.fragment else "")
-            return href
-
-        return resolve
+                    with paused():
+                        found = self.url_for(key, absolute=False) or self.url_for(key, "web")
+                    if found:
+                        url = found + (f"#{parts.fragment}" if parts.fragment else "")
+            kept = self._site_links[href] = (url, key)
+        if kept[1] is not None:
+            touch(kept[1])
+        return kept[0]
 
     def _image_resolver(
         self, rel: str, widths: tuple[int, ...], sizes: str
@@ -311,7 +324,7 @@ class RenderContext:
             if link is not None:
                 found = self.site.by_rel.get(link.target_rel)
                 return found.id if found and found.visible else None
-            key = self.plan.web_paths.get(urlsplit(href).path) if href.startswith("/") else None
+            key = self.plan.web_paths.get(split_url(href).path) if href.startswith("/") else None
             return key[0] if key else None
 
         return target

@@ -10,14 +10,14 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from .diagnostics import Diagnostics, Location
 from .document import Document
 from .images import ImageInfo
 from .markdown import is_allowed_url, is_internal
 from .model import Site
-from .paths import UnsafePath
+from .paths import UnsafePath, split_url
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def source_link(from_rel: str, href: str) -> SourceLink | None:
     """A link to another Markdown source, or None for a site path or external URL."""
     if not is_internal(href):
         return None
-    parts = urlsplit(href)
+    parts = split_url(href)
     path = unquote(parts.path)
     if not path.endswith(".md"):
         return None
@@ -43,7 +43,7 @@ def source_link(from_rel: str, href: str) -> SourceLink | None:
 
 def image_source(from_rel: str, src: str) -> str:
     """Site-relative path of an image referenced from a source; refuses escapes."""
-    decoded = unquote(urlsplit(src).path)
+    decoded = unquote(split_url(src).path)
     if not decoded or "\x00" in decoded or "\\" in decoded:
         raise UnsafePath(f"image path {src!r} is not a valid path")
     if decoded.startswith("/"):

@@ -141,7 +141,7 @@ class LiveBuild:
             return None
         if any(not _is_item_file(rel) for rel in self.pending):
             return None
-        started = time.perf_counter()
+        laps = _Laps()
         config, site = state.config, result.site
         now = build_instant(self.options.at, config)
         if self.next_change is not None and now >= self.next_change:
@@ -159,6 +159,7 @@ class LiveBuild:
         ):
             return None
         diagnostics.raise_if_errors()
+        laps("load")
 
         self.mode = "fast"
         if any(not i.visible or site.by_key[k].title != i.title for k, i in made.items()):
@@ -168,7 +169,7 @@ class LiveBuild:
         old_inputs = {name: job.inputs for name, job in state.jobs.items()}
         try:
             site.now = now
-            return self._render(state, documents, made, diagnostics, started)
+            return self._render(state, documents, made, diagnostics, laps)
         except BaseException:
             for key, content in saved.items():
                 site.by_key[key].restore(content)
@@ -219,7 +220,7 @@ class LiveBuild:
         documents: dict[str, Document],
         made: dict[tuple[str, str], Item],
         diagnostics: Diagnostics,
-        started: float,
+        laps: _Laps,
     ) -> BuildResult:
         assert self.result is not None and self.sink is not None
         site = self.result.site
@@ -267,6 +268,7 @@ class LiveBuild:
                     if artifact.data is not None:
                         diagnostics.extend(scan(marks, name, artifact.path, artifact.data))
             rendered[name] = (routes, chunk.entries)
+            laps(f"render {name}")
         diagnostics.extend(checks.items)
         diagnostics.raise_if_errors()
 
@@ -285,7 +287,7 @@ class LiveBuild:
                 model,
                 digests,
                 undo,
-                started,
+                laps,
             )
         except BaseException:
             for step in reversed(undo):
@@ -306,7 +308,7 @@ class LiveBuild:
         model: list[Any],
         digests: dict[tuple[str, ...], str],
         undo: list[Callable[[], None]],
-        started: float,
+        laps: _Laps,
     ) -> BuildResult:
         assert self.result is not None and self.sink is not None
         result, site, plan = self.result, self.result.site, self.result.plan
@@ -352,6 +354,7 @@ class LiveBuild:
                 _diff(live.assets, now_assets, changes)
                 live.assets = now_assets
             written[name] = changes
+            laps(f"finish {name}")
         diagnostics.extend(finishing.items)
         diagnostics.raise_if_errors()
 
@@ -378,6 +381,7 @@ class LiveBuild:
             diagnostics.extend(consistency(site, plan, read, playlists, keys))
             diagnostics.raise_if_errors()
         sink.apply(resolved)
+        laps("audit")
 
         # adopt the new state (nothing fails from here on)
         state.documents, state.digests, state.model_diagnostics = documents, digests, model
@@ -421,10 +425,24 @@ class LiveBuild:
             outputs=outputs,
             published=sink.published,
             reports=reports,
-            timings={"live": time.perf_counter() - started},
+            timings=laps("adopt"),
         )
         self.result, self.sink = new, sink
         return new
+
+
+class _Laps:
+    """Seconds per stage of a live rebuild, for the summary and the benchmark."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    def __call__(self, stage: str) -> dict[str, float]:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
+        self.last = now
+        return self.timings
 
 
 def _restore(mapping: dict[str, Any], before: dict[str, Any]) -> None:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -27,6 +26,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
+
+from .paths import split_url
 
 #: Bump when parsing changes, so cached token streams are rebuilt.
 PARSER_VERSION = "3"
@@ -144,7 +145,7 @@ def links_of(tokens: Sequence[Token]) -> list[LinkRef]:
 
 def scheme_of(url: str) -> str:
     try:
-        return urlsplit(url.strip()).scheme.lower()
+        return split_url(url.strip()).scheme.lower()
     except ValueError:
         return ""
 
@@ -164,7 +165,7 @@ def is_allowed_url(url: str, allowed: Sequence[str], image: bool = False) -> boo
 
 def is_internal(url: str) -> bool:
     """A link without a scheme or host: a source path or a site path."""
-    parts = urlsplit(url)
+    parts = split_url(url)
     return not parts.scheme and not parts.netloc
 
 

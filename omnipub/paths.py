@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import posixpath
 import re
-from urllib.parse import unquote, urljoin
+from functools import lru_cache
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit
 
 from slugify import slugify as _slugify
 
 _SAFE_SLUG = re.compile(r"^[\w][\w\-.~]*$", re.UNICODE)
+
+
+@lru_cache(maxsize=1 << 16)
+def split_url(url: str) -> SplitResult:
+    """`urlsplit`, remembered: every page resolves the same few thousand links again."""
+    return urlsplit(url)
 
 
 class UnsafePath(ValueError):

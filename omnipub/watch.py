@@ -28,7 +28,7 @@ WATCHED = ("content", "templates", "static", "data", "i18n")
 #: event types that mean a file's bytes or name changed ("closed": after a write)
 CHANGES = frozenset({"created", "modified", "moved", "deleted", "closed"})
 #: editors save in bursts of a few milliseconds; `git checkout` keeps events coming
-QUIET_PERIOD = 0.04
+QUIET_PERIOD = 0.025
 MAX_WAIT = 1.0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -93,6 +94,20 @@ def test_feed_pages_chain_through_next_url(app: Path) -> None:
     english = {e["id"] for e in manifest["items"] if e["lang"] == "en"}
     assert sorted(seen) == sorted(english)
     assert json.loads((app / "nb/feed.json").read_text())["language"] == "nb"
+
+
+def test_manifest_is_the_serializers_bytes_and_its_build_id_hashes_the_rows(app: Path) -> None:
+    """The manifest is assembled from per-row pieces; it must be what dumps gives."""
+    from omnipub_channels.app import dumps
+
+    raw = (app / "manifest.json").read_bytes()
+    manifest = json.loads(raw)
+    assert dumps(manifest) == raw
+    rows = manifest["items"]
+    assert [r["path"] for r in rows] == sorted(r["path"] for r in rows)
+    pairs = json.dumps([(r["path"], r["hash"]) for r in rows])
+    assert manifest["build_id"] == hashlib.sha256(pairs.encode()).hexdigest()[:16]
+    assert manifest["changes"], "the sample's history gives delta files"
 
 
 def test_sanitized_html_has_no_script_or_handlers(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ and its own page size, image widths and stylesheet.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -278,22 +279,26 @@ class HtmlSiteChannel(Channel):
         return newer, older
 
     def related(self, view: ItemView, ctx: RenderContext) -> list[ItemView]:
+        """The items sharing most tags with this one, newest first among equals.
+
+        Counted over item ids per tag (a tag can hold thousands of items, and every item
+        page asks), then ranked by (shared tags, position in the newest-first list)."""
         tags = set(view.tags)
         if not tags:
             return []
-        order = ctx.memo(
-            ("order", view.lang), lambda: {v.id: i for i, v in enumerate(ctx.items(view.lang))}
+        lang = view.lang
+        everything = ctx.items(lang)
+        order = ctx.memo(("order", lang), lambda: {v.id: i for i, v in enumerate(everything)})
+        tag_ids = ctx.memo(
+            ("tag-ids", lang),
+            lambda: {tag: [v.id for v in views] for tag, views in self.tagged(ctx, lang).items()},
         )
-        shared: dict[str, int] = {}
-        by_id: dict[str, ItemView] = {}
-        index = self.tagged(ctx, view.lang)
+        shared: Counter[str] = Counter()
         for tag in tags:
-            for other in index.get(tag, ()):
-                if other.id != view.id:
-                    shared[other.id] = shared.get(other.id, 0) + 1
-                    by_id[other.id] = other
-        best = sorted(shared, key=lambda i: (-shared[i], order[i]))[: self.related_count]
-        return [by_id[i] for i in best]
+            shared.update(tag_ids.get(tag, ()))
+        shared.pop(view.id, None)
+        best = heapq.nsmallest(self.related_count, shared, key=lambda i: (-shared[i], order[i]))
+        return [everything[order[i]] for i in best]
 
     def promotions_for(self, view: ItemView, ctx: RenderContext) -> list[ItemView]:
         """Visible promotions that name this product."""

@@ -20,7 +20,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -311,28 +311,12 @@ class AppChannel(Channel):
     # --- manifest, changes, schemas -------------------------------------------------------------
 
     def finish(self, site: Site, ctx: RenderContext) -> list[Artifact]:
-        current: dict[str, dict[str, Any]] = {}
         routes = ctx.routes("item")
-        hashes = ctx.outputs.pick([route.path for route in routes])
-        # A row is a function of the item document's bytes, whose digest is read above (the
-        # date is in the document): rows are kept by digest, so a live rebuild after one edit
-        # makes one row, not ten thousand.
-        rows: dict[tuple[str, str], dict[str, Any]] = ctx.memo(("app", "manifest-rows"), dict)
-        for route, digest in zip(routes, hashes, strict=True):
-            row = rows.get((route.path, digest))
-            if row is None:
-                item = site.by_key[(route.item_id or "", route.lang)]
-                row = rows[(route.path, digest)] = {
-                    "id": item.id,
-                    "lang": item.lang,
-                    "path": route.path,
-                    "hash": digest,
-                    "date_modified": jsonable(item.updated),
-                }
-            current[route.path] = row
-        pairs = sorted(zip(current, (row["hash"] for row in current.values()), strict=True))
-        build_id = hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:16]
-        now_hashes = dict(pairs)
+        rows = ctx.memo(("app", "manifest"), lambda: _ManifestRows(routes))
+        if rows.routes is not routes:
+            rows.reset(routes)
+        build_id, manifest_items = rows.update(site, ctx.outputs.pick(rows.paths))
+        current, now_hashes = rows.current, dict(rows.by_path)
         state = dict(ctx.state)
         history: list[dict[str, Any]] = list(state.get("history", []))
         last: dict[str, str] = dict(state.get("last", {}))
@@ -351,13 +335,17 @@ class AppChannel(Channel):
             }
             history = [*history, delta][-(self.history + 1) :]
         ctx.new_state = {"history": history, "last": now_hashes}
-        manifest = {
-            "schema_version": SCHEMA_VERSION,
-            "build_id": build_id,
-            "items": [current[p] for p, _h in pairs],
-            "changes": [f"changes/{h['id']}.json" for h in history[:-1]],
-        }
-        artifacts = [Artifact("manifest.json", "application/json", dumps(manifest))]
+        # the bytes of dumps(manifest), with the item rows serialized once per row
+        head = dumps(
+            {
+                "build_id": build_id,
+                "changes": [f"changes/{h['id']}.json" for h in history[:-1]],
+            }
+        )[: -len(b"}\n")]
+        manifest = b"".join(
+            (head, b',"items":[', manifest_items, b'],"schema_version":%d}\n' % SCHEMA_VERSION)
+        )
+        artifacts = [Artifact("manifest.json", "application/json", manifest)]
         for index, older in enumerate(history[:-1]):
             change = self.changes_since(older["id"], history[index + 1 :], current, build_id)
             artifacts.append(
@@ -422,6 +410,52 @@ class AppChannel(Channel):
             "changed": changed,
             "removed": removed,
         }
+
+
+class _ManifestRows:
+    """The manifest's item rows, kept between live rebuilds of one render context.
+
+    A row is a function of the item document's bytes (the date is in the document), so
+    after one edit one row is made and serialized again, not ten thousand; the build id
+    and the rows' JSON are joined from per-row pieces, byte for byte what serializing the
+    whole list would give. Everything is kept in path order, the manifest's order."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.reset(routes)
+
+    def reset(self, routes: list[Route]) -> None:
+        self.routes = routes
+        #: the routes' output paths, in route order (what `ctx.outputs.pick` is asked)
+        self.paths = [route.path for route in routes]
+        order = sorted(range(len(routes)), key=self.paths.__getitem__)
+        self.in_order: Callable[[list[str]], list[str]] = lambda seq: [seq[i] for i in order]
+        self.sorted_routes = [routes[i] for i in order]
+        self.hashes: list[str | None] = [None] * len(routes)
+        self.row_json = [b""] * len(routes)
+        self.pair_json = [b""] * len(routes)
+        #: path -> row and path -> hash, in path order
+        self.current: dict[str, dict[str, Any]] = {}
+        self.by_path: dict[str, str] = {}
+
+    def update(self, site: Site, hashes: list[str]) -> tuple[str, bytes]:
+        """Take the item documents' digests (in route order); the build id and rows' JSON."""
+        now = self.in_order(hashes)
+        for index in [i for i, (a, b) in enumerate(zip(self.hashes, now, strict=True)) if a != b]:
+            route, digest = self.sorted_routes[index], now[index]
+            item = site.by_key[(route.item_id or "", route.lang)]
+            row = {
+                "id": item.id,
+                "lang": item.lang,
+                "path": route.path,
+                "hash": digest,
+                "date_modified": jsonable(item.updated),
+            }
+            self.current[route.path], self.by_path[route.path] = row, digest
+            self.row_json[index] = dumps(row)[:-1]
+            self.pair_json[index] = json.dumps([route.path, digest]).encode()
+        self.hashes = list(now)
+        pairs_json = b"[" + b", ".join(self.pair_json) + b"]"
+        return hashlib.sha256(pairs_json).hexdigest()[:16], b",".join(self.row_json)
 
 
 def _image(image: dict[str, Any] | None) -> dict[str, Any] | None:
