@@ -9,6 +9,8 @@ sanitized `content_html` for that.
 
 from __future__ import annotations
 
+import marshal
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,19 +21,17 @@ from .markdown import is_allowed_url, is_internal
 Block = dict[str, Any]
 _MARKS = {"strong_open": "strong", "em_open": "em", "s_open": "strike"}
 _CLOSE = {"strong_close": "strong", "em_close": "em", "s_close": "strike"}
+#: keys of the placeholders a channel fills: a site link's href, an image's [src, alt]
+#: (a NUL cannot come from a source, so no block of the content has them)
+_LINK = "\x00link"
+_IMAGE = "\x00image"
 
 
 class _Converter:
-    def __init__(
-        self,
-        resolve_link: Callable[[str, int | None], str],
-        link_target: Callable[[str], str | None],
-        resolve_image: Callable[[str, str, int | None], dict[str, Any]],
-        allowed_schemes: Sequence[str],
-    ) -> None:
-        self.resolve_link = resolve_link
-        self.link_target = link_target
-        self.resolve_image = resolve_image
+    """Tokens to blocks, with internal links and images left as placeholders: the block
+    list is made once per source, when it is parsed, and filled in for each channel."""
+
+    def __init__(self, allowed_schemes: Sequence[str]) -> None:
         self.allowed = tuple(allowed_schemes)
 
     # --- inline -----------------------------------------------------------------------------
@@ -39,15 +39,11 @@ class _Converter:
     def image(self, token: Token) -> Block:
         src = str(token.attrGet("src") or "")
         alt = "".join(c.content for c in token.children or ())
-        info: dict[str, Any] = {"src": src}
+        block: Block = {"type": "image", "src": src, "alt": alt}
         if not is_allowed_url(src, self.allowed, image=True):
-            info = {"src": ""}
+            block["src"] = ""
         elif is_internal(src):
-            info = self.resolve_image(src, alt, None)
-        block: Block = {"type": "image", "src": info.get("src", ""), "alt": alt}
-        for key in ("width", "height", "renditions"):
-            if info.get(key):
-                block[key] = info[key]
+            block["src"], block[_IMAGE] = "", [src, alt]
         if token.attrGet("title"):
             block["title"] = token.attrGet("title")
         return block
@@ -76,10 +72,10 @@ class _Converter:
                 href = str(token.attrGet("href") or "")
                 link: Block = {"type": "link", "href": "#", "content": []}
                 if is_allowed_url(href, self.allowed):
-                    target = self.link_target(href) if is_internal(href) else None
-                    link["href"] = self.resolve_link(href, None) if is_internal(href) else href
-                    if target:
-                        link["item_id"] = target
+                    if is_internal(href):
+                        link[_LINK] = href
+                    else:
+                        link["href"] = href
                 here.append(link)
                 stack.append(link["content"])
             elif kind == "link_close" and len(stack) > 1:
@@ -240,6 +236,60 @@ def _merge(spans: list[Block]) -> list[Block]:
     return merged
 
 
+def prebuild(tokens: Sequence[Token], allowed_schemes: Sequence[str]) -> bytes:
+    """The block list with placeholders and where they are, packed (it is kept with every
+    parsed document; filling it visits the placeholders only, not every span)."""
+    blocks, _end = _Converter(allowed_schemes).blocks(list(tokens), 0, None)
+    places: list[list[int | str]] = []
+
+    def find(node: Any, path: list[int | str]) -> None:
+        if isinstance(node, list):
+            for index, child in enumerate(node):
+                # text spans (most of the nodes) hold no placeholder
+                if isinstance(child, list | dict) and not (
+                    isinstance(child, dict) and child.get("type") == "text"
+                ):
+                    find(child, [*path, index])
+        elif isinstance(node, dict):
+            if _LINK in node or _IMAGE in node:
+                places.append(path)
+            for key, value in node.items():
+                if isinstance(value, list | dict):
+                    find(value, [*path, key])
+
+    find(blocks, [])
+    return zlib.compress(marshal.dumps((blocks, places)), 1)
+
+
+def fill(
+    packed: bytes,
+    *,
+    resolve_link: Callable[[str, int | None], str],
+    link_target: Callable[[str], str | None],
+    resolve_image: Callable[[str, str, int | None], dict[str, Any]],
+) -> list[Block]:
+    """A fresh block list with one channel's URLs, item ids and image renditions."""
+    blocks, places = marshal.loads(zlib.decompress(packed))
+    for path in places:
+        node = blocks
+        for step in path:
+            node = node[step]
+        href = node.pop(_LINK, None)
+        if href is not None:
+            node["href"] = resolve_link(href, None)
+            target = link_target(href)
+            if target:
+                node["item_id"] = target
+        image = node.pop(_IMAGE, None)
+        if image is not None:
+            info = resolve_image(image[0], image[1], None)
+            node["src"] = info.get("src", "")
+            for key in ("width", "height", "renditions"):
+                if info.get(key):
+                    node[key] = info[key]
+    return blocks
+
+
 def to_blocks(
     tokens: Sequence[Token],
     *,
@@ -248,6 +298,9 @@ def to_blocks(
     resolve_image: Callable[[str, str, int | None], dict[str, Any]],
     allowed_schemes: Sequence[str],
 ) -> list[Block]:
-    converter = _Converter(resolve_link, link_target, resolve_image, allowed_schemes)
-    blocks, _end = converter.blocks(list(tokens), 0, None)
-    return blocks
+    return fill(
+        prebuild(tokens, allowed_schemes),
+        resolve_link=resolve_link,
+        link_target=link_target,
+        resolve_image=resolve_image,
+    )

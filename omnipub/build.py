@@ -359,7 +359,7 @@ def build(
         # the lock's channel state (the app's published builds) belongs to the real base
         # URLs: a build with others (the dev server) starts from none and never keeps its own
         ctx = make_context(site, channel, plan, images, diagnostics, Lock() if dev else lock)
-        fixed = channel_digest(config, channel, options)
+        fixed = channel_digest(config, channel, options, plan.base_urls)
         inputs = Inputs(channel.name, digests, shape, instant_parts(now))
         jobs[channel.name] = Job(channel, ctx, inputs, materializer.blobs)
         caches[channel.name] = RenderCache(
@@ -524,8 +524,11 @@ def make_context(
     return RenderContext(site, channel, plan, env, images, diagnostics, state)
 
 
-def channel_digest(config: SiteConfig, channel: Channel, options: BuildOptions) -> str:
-    """The fixed inputs of a channel's renders: code, config, templates, words."""
+def channel_digest(
+    config: SiteConfig, channel: Channel, options: BuildOptions, planned: dict[str, str]
+) -> str:
+    """The fixed inputs of a channel's renders: code, config, templates, words, and the
+    channels built beside it (`planned`: name -> base URL), whose URLs its pages show."""
     folders = [Path(__file__).parent, config.templates_dir / channel.name, config.root / "i18n"]
     if channel.package_dir:
         folders.append(channel.package_dir.parent)
@@ -535,5 +538,6 @@ def channel_digest(config: SiteConfig, channel: Channel, options: BuildOptions) 
         config.digest,
         options.drafts,
         sorted(options.base_urls.items()),
+        sorted(planned.items()),
         folders=folders,
     )

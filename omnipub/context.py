@@ -310,12 +310,11 @@ class RenderContext:
 
     def blocks(self, view: ItemView, widths: tuple[int, ...] = (480, 800, 1200)) -> list[dict]:
         """The body as a block list a native app draws without a web view."""
-        return blocks.to_blocks(
-            view.tokens,
+        return blocks.fill(
+            view.prerendered.packed_blocks,
             resolve_link=self._link_resolver(view, view.rel),
             link_target=self._link_target(view),
             resolve_image=self._image_resolver(view.rel, widths, "100vw"),
-            allowed_schemes=self.site.config.markdown.allowed_schemes,
         )
 
     def _link_target(self, view: ItemView) -> Any:

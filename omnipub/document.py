@@ -14,7 +14,7 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from . import frontmatter, markdown
+from . import blocks, frontmatter, markdown
 from .diagnostics import Diagnostic, Location, Severity
 from .discover import SourceFile
 
@@ -145,7 +145,7 @@ def parse_document(
             if isinstance(override, dict) and isinstance(override.get("body"), str):
                 line = matter.lines.get(f"channels.{name}.body", matter.body_line)
                 channel_bodies[str(name)] = (str(override["body"]), line)
-                channel_pre[str(name)] = markdown.prerender(
+                channel_pre[str(name)] = _prerender(
                     markdown.parse(str(override["body"]), line), allow_html, schemes
                 )
     return Document(
@@ -158,10 +158,18 @@ def parse_document(
         body_line=matter.body_line,
         headings=markdown.headings_of(tokens),
         links=markdown.links_of(tokens),
-        pre=markdown.prerender(tokens, allow_html, schemes),
+        pre=_prerender(tokens, allow_html, schemes),
         channel_bodies=channel_bodies,
         channel_pre=channel_pre,
     )
+
+
+def _prerender(
+    tokens: list[Token], allow_html: bool, schemes: tuple[str, ...]
+) -> markdown.Prerendered:
+    """Everything channels render from a body, made while its tokens are at hand: the
+    tokens themselves are not kept (parsing again costs more than all the rest)."""
+    return markdown.prerender(tokens, allow_html, schemes, blocks.prebuild(tokens, schemes))
 
 
 _LANG_SUFFIX = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]+)?)$")

@@ -30,7 +30,7 @@ from pygments.util import ClassNotFound
 from .paths import split_url
 
 #: Bump when parsing changes, so cached token streams are rebuilt.
-PARSER_VERSION = "3"
+PARSER_VERSION = "5"
 
 DEFAULT_SCHEMES = ("http", "https", "mailto", "tel")
 LinkResolver = Callable[[str, int | None], str]
@@ -351,6 +351,8 @@ class Prerendered:
     packed_text: bytes
     links: tuple[tuple[str, int | None], ...]
     images: tuple[tuple[str, str], ...]
+    #: the block list for native apps, with placeholders (see `blocks.prebuild`)
+    packed_blocks: bytes = b""
 
     @property
     def html(self) -> str:
@@ -366,7 +368,10 @@ class Prerendered:
 
 
 def prerender(
-    tokens: Sequence[Token], allow_html: bool, allowed_schemes: Sequence[str]
+    tokens: Sequence[Token],
+    allow_html: bool,
+    allowed_schemes: Sequence[str],
+    packed_blocks: bytes = b"",
 ) -> Prerendered:
     links: list[tuple[str, int | None]] = []
     images: list[tuple[str, str]] = []
@@ -389,7 +394,12 @@ def prerender(
     html_text = render_html(tokens, options)
     clean = sanitize(html_text, (*allowed_schemes, REF_SCHEME))
     return Prerendered(
-        pack(html_text), pack(clean), pack(render_text(tokens)), tuple(links), tuple(images)
+        pack(html_text),
+        pack(clean),
+        pack(render_text(tokens)),
+        tuple(links),
+        tuple(images),
+        packed_blocks,
     )
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 from jsonschema import Draft202012Validator
 
-from conftest import FIXED_AT, REPO, write_site
+import omnipub.build
+from conftest import FIXED_AT, REPO, copy_sample, write_site
+from omnipub import markdown
 from omnipub.build import BuildOptions, build
 
 SCHEMAS = REPO / "channels/omnipub_channels/app/schemas"
@@ -108,6 +111,30 @@ def test_manifest_is_the_serializers_bytes_and_its_build_id_hashes_the_rows(app:
     pairs = json.dumps([(r["path"], r["hash"]) for r in rows])
     assert manifest["build_id"] == hashlib.sha256(pairs.encode()).hexdigest()[:16]
     assert manifest["changes"], "the sample's history gives delta files"
+
+
+def test_each_source_is_parsed_once_for_every_channel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parsing is most of a document's cost: the app's block lists, like every channel's
+    HTML and text, come from what the one parse at load time made."""
+    root = copy_sample(tmp_path)
+    callers: list[str] = []
+    real = markdown.parse
+
+    def counting(body: str, line_offset: int) -> list:
+        callers.append(sys._getframe(1).f_code.co_name)
+        return real(body, line_offset)
+
+    monkeypatch.setattr(markdown, "parse", counting)
+    monkeypatch.setattr(omnipub.build, "cpu_count", lambda: 1)  # parse in this process
+    options = BuildOptions(
+        root=root, at=FIXED_AT, use_cache=False, write_lock=False, executor="serial"
+    )
+    result = build(options)
+    assert set(result.outputs) == {"web", "mobile", "app", "signage"}
+    assert set(callers) == {"parse_document"}
+    assert len(callers) >= len(list((root / "content").rglob("*.md")))
 
 
 def test_sanitized_html_has_no_script_or_handlers(tmp_path: Path) -> None:

@@ -186,3 +186,25 @@ def test_unchanged_routes_are_reused_and_edits_rerender_dependents(tmp_path: Pat
     rendered = set(fourth.outputs["web"].rendered_paths)
     assert {beta.path, alpha.path} <= rendered  # a links to b, and shows it as a neighbour
     assert kettle.path not in rendered
+
+
+def test_a_build_of_some_channels_does_not_lend_its_renders_to_a_build_of_all(
+    tmp_path: Path,
+) -> None:
+    """Pages link to the other channels built beside them: a cached render made by
+    `--channel app` (no web channel to link to) must not serve a build of every channel."""
+    spec = BASE.replace(CONFIG, CONFIG + '[channels.app]\nbase_url = "https://api.example.com/"\n')
+    root = write_site(tmp_path / "site", spec)
+    partial = BuildOptions(
+        root=root,
+        out_dir=tmp_path / "app-only",
+        at=FIXED_AT,
+        channels=("app",),
+        executor="serial",
+        write_lock=False,
+    )
+    build(partial)
+    build_into(root, tmp_path / "all", use_cache=True)
+    fresh = write_site(tmp_path / "fresh", spec)
+    build_into(fresh, tmp_path / "clean", use_cache=False)
+    assert tree(tmp_path / "all") == tree(tmp_path / "clean")
