@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
+import threading
 from pathlib import Path
 
 
@@ -22,6 +22,8 @@ class BlobStore:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self._prefix = str(folder) if folder else ""
+        #: shard folders known to exist (a build puts thousands of blobs into 256 of them)
+        self._shards: set[str] = set()
 
     def path(self, digest: str) -> Path:
         assert self.folder is not None
@@ -35,13 +37,17 @@ class BlobStore:
         digest = digest or digest_of(data)
         if self.folder is None:
             return digest
-        target = self.path(digest)
-        if not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        shard = f"{self._prefix}/{digest[:2]}"
+        target = f"{shard}/{digest}"
+        if not os.path.isfile(target):
+            if shard not in self._shards:
+                os.makedirs(shard, exist_ok=True)
+                self._shards.add(shard)
+            # a name no other live writer uses; written whole, then renamed into place
+            tmp = f"{target}.{os.getpid()}-{threading.get_ident()}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         return digest
 

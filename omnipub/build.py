@@ -21,7 +21,7 @@ import yaml
 
 from . import registry
 from .audit import audit_leaks
-from .cache import DocumentCache
+from .cache import DocumentCache, write_entry
 from .channel import Channel
 from .checks import consistency
 from .config import SiteConfig, load_config
@@ -211,7 +211,10 @@ def load_documents(
             continue
         misses.append((source, raw, content_hash))
     settings = (config.max_file_bytes, config.markdown.allow_html, config.markdown.allowed_schemes)
-    jobs = [(source, raw, settings) for source, raw, _hash in misses]
+    jobs = [
+        (source, raw, settings, cache.path_for(content_hash, source.rel))
+        for source, raw, content_hash in misses
+    ]
     if len(jobs) >= 64 and cpu_count() > 1 and "fork" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=cpu_count(), mp_context=context) as pool:
@@ -223,7 +226,7 @@ def load_documents(
             diagnostics.add(problem)
             continue
         assert document is not None
-        cache.put(document)
+        cache.put(document, written=True)
         cache.stamp(source.rel, source.size, source.mtime_ns, content_hash)
         documents[source.rel] = document
     cache.save_stamps()
@@ -231,13 +234,17 @@ def load_documents(
 
 
 def _parse_one(
-    job: tuple[SourceFile, bytes, tuple[int, bool, tuple[str, ...]]],
+    job: tuple[SourceFile, bytes, tuple[int, bool, tuple[str, ...]], Path | None],
 ) -> tuple[Document | None, Diagnostic | None]:
-    source, raw, (max_bytes, allow_html, schemes) = job
+    """Parse one source, and write its cache entry here, in the worker."""
+    source, raw, (max_bytes, allow_html, schemes), entry = job
     try:
-        return parse_document(source, raw, max_bytes, allow_html, schemes), None
+        document = parse_document(source, raw, max_bytes, allow_html, schemes)
     except LoadError as exc:
         return None, exc.diagnostic
+    if entry is not None:
+        write_entry(entry, document)
+    return document, None
 
 
 def too_large(source: SourceFile, limit: int) -> Diagnostic:

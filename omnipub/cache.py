@@ -72,7 +72,8 @@ class DocumentCache:
         tmp.write_text(json.dumps(self.new_stamps, sort_keys=True))
         os.replace(tmp, self._stamps_path)
 
-    def _path(self, content_hash: str, rel: str) -> Path | None:
+    def path_for(self, content_hash: str, rel: str) -> Path | None:
+        """Where the entry for this content goes (None without a cache folder)."""
         if self.folder is None:
             return None
         # The path is part of the key: documents remember where they came from.
@@ -92,7 +93,7 @@ class DocumentCache:
         return document
 
     def _load(self, content_hash: str, rel: str) -> Document | None:
-        path = self._path(content_hash, rel)
+        path = self.path_for(content_hash, rel)
         if path is None:
             return None
         try:
@@ -114,17 +115,23 @@ class DocumentCache:
         self.hits += 1
         return document
 
-    def put(self, document: Document) -> None:
+    def put(self, document: Document, written: bool = False) -> None:
+        """Keep a parsed document; `written`: its entry is on disk already (the parsing
+        worker wrote it, so a large cold build creates its cache files in parallel)."""
         if self.memory is not None:
             self.memory[(document.rel, document.content_hash)] = document
-        path = self._path(document.content_hash, document.rel)
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump((CACHE_VERSION, document), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except OSError:
-            Path(tmp).unlink(missing_ok=True)
+        path = self.path_for(document.content_hash, document.rel)
+        if path is not None and not written:
+            write_entry(path, document)
+
+
+def write_entry(path: Path, document: Document) -> None:
+    """Write one entry through a temporary file and a rename (never a torn entry)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump((CACHE_VERSION, document), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
