@@ -131,8 +131,7 @@ def check_leaks(result: BuildResult, sink: MemorySink) -> list[Diagnostic]:
     return found
 
 
-def _json_ld(data: bytes) -> list[dict]:
-    doc = lxml.html.fromstring(data)
+def _json_ld(doc: lxml.html.HtmlElement) -> list[dict]:
     return [json.loads(s.text) for s in doc.findall(".//script[@type='application/ld+json']")]
 
 
@@ -163,11 +162,13 @@ def consistency(
         items = [item for item in items if item.visible]
     for item in items:
         stated: dict[str, dict[str, str]] = {}
+        pages: dict[str, lxml.html.HtmlElement] = {}  # each page is parsed once
         for channel in ("web", "mobile"):
             route = plan.item_routes.get((channel, item.id, item.lang))
             if route is None:
                 continue
-            for data in _json_ld(read(channel, route.path)):
+            pages[channel] = lxml.html.fromstring(read(channel, route.path))
+            for data in _json_ld(pages[channel]):
                 facts = {}
                 offer = data.get("offers") or {}
                 for key, value in (
@@ -223,11 +224,8 @@ def consistency(
                                 item.rel,
                             )
                         )
-        web = plan.item_routes.get(("web", item.id, item.lang))
-        mobile = plan.item_routes.get(("mobile", item.id, item.lang))
-        if web and mobile:
-            a = lxml.html.fromstring(read("web", web.path))
-            b = lxml.html.fromstring(read("mobile", mobile.path))
+        if "web" in pages and "mobile" in pages:
+            a, b = pages["web"], pages["mobile"]
             for what in ("title", "h1"):
                 left, right = a.findtext(f".//{what}"), b.findtext(f".//{what}")
                 if left != right:
