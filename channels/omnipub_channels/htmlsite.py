@@ -281,24 +281,32 @@ class HtmlSiteChannel(Channel):
     def related(self, view: ItemView, ctx: RenderContext) -> list[ItemView]:
         """The items sharing most tags with this one, newest first among equals.
 
-        Counted over item ids per tag (a tag can hold thousands of items, and every item
-        page asks), then ranked by (shared tags, position in the newest-first list)."""
+        A tag can hold thousands of items and every item page asks, so the work is done on
+        positions in the newest-first list: shared tags are counted by `Counter` and each
+        count's candidates ranked by `heapq` on plain integers."""
         tags = set(view.tags)
         if not tags:
             return []
         lang = view.lang
         everything = ctx.items(lang)
         order = ctx.memo(("order", lang), lambda: {v.id: i for i, v in enumerate(everything)})
-        tag_ids = ctx.memo(
-            ("tag-ids", lang),
-            lambda: {tag: [v.id for v in views] for tag, views in self.tagged(ctx, lang).items()},
+        positions = ctx.memo(
+            ("tag-positions", lang),
+            lambda: {
+                tag: [order[v.id] for v in views] for tag, views in self.tagged(ctx, lang).items()
+            },
         )
-        shared: Counter[str] = Counter()
+        shared: Counter[int] = Counter()
         for tag in tags:
-            shared.update(tag_ids.get(tag, ()))
-        shared.pop(view.id, None)
-        best = heapq.nsmallest(self.related_count, shared, key=lambda i: (-shared[i], order[i]))
-        return [everything[order[i]] for i in best]
+            shared.update(positions.get(tag, ()))
+        shared.pop(order[view.id], None)
+        want, best = self.related_count, []
+        for count in range(max(shared.values(), default=0), 0, -1):
+            if len(best) >= want:
+                break
+            bucket = [p for p, n in shared.items() if n == count]
+            best.extend(heapq.nsmallest(want - len(best), bucket))
+        return [everything[p] for p in best]
 
     def promotions_for(self, view: ItemView, ctx: RenderContext) -> list[ItemView]:
         """Visible promotions that name this product."""
