@@ -21,7 +21,7 @@ from .channel import Artifact, Route
 from .depends import Usage
 from .diagnostics import Diagnostic
 
-CACHE_VERSION = "routes-4"
+CACHE_VERSION = "routes-5"
 #: render caches kept per channel, one per set of fixed inputs (build, serve, ...)
 KEEP_VARIANTS = 3
 
@@ -65,8 +65,17 @@ class Inputs:
                 (route.output, route.path, route.url, route.lang, route.item_id, route.params)
             ).encode()
         )
-        for key in sorted(items):
-            h.update(repr((key, self.items.get(key, "-"))).encode())
+        # keys and digests joined with separators no key holds: a listing reads hundreds
+        # of items, and this runs for every output of every build
+        digests = self.items
+        h.update(
+            "\x1e".join(
+                [
+                    "\x1f".join(map(str, key)) + "\x1d" + digests.get(key, "-")
+                    for key in sorted(items)
+                ]
+            ).encode()
+        )
         if shape:
             h.update(b"shape:" + self.shape.encode())
         for part in sorted(now):

@@ -211,6 +211,7 @@ class DiskSink:
         for channel, artifacts in sorted(outputs.items()):
             rows = []
             entry: dict[str, dict[str, object]] = {}
+            before = previous.get(channel, {})
             for artifact in sorted(artifacts, key=lambda a: a.path):
                 if materializer.blobs.folder is None:
                     data = materializer.data(artifact)
@@ -218,7 +219,16 @@ class DiskSink:
                     artifact = Artifact(artifact.path, artifact.media_type, data=data)
                 else:
                     digest = materializer.digest(artifact)
-                    size = materializer.blobs.path(digest).stat().st_size
+                    # the size of bytes the last build published is in its manifest
+                    known = before.get(artifact.path)
+                    if (
+                        isinstance(known, dict)
+                        and known.get("sha256") == digest
+                        and isinstance(known.get("size"), int)
+                    ):
+                        size = known["size"]
+                    else:
+                        size = materializer.blobs.path(digest).stat().st_size
                 rows.append((artifact, digest, size))
                 entry[artifact.path] = _describe(digest, size, artifact.media_type)
             planned[channel] = rows
