@@ -227,7 +227,7 @@ def load_documents(
             diagnostics.add(problem)
             continue
         assert document is not None
-        cache.put(document, written=True)
+        cache.remember(document)  # its worker wrote the cache entry
         cache.stamp(source.rel, source.size, source.mtime_ns, content_hash)
         documents[source.rel] = document
     cache.save_stamps()
@@ -383,7 +383,7 @@ def _build(
         # the lock's channel state (the app's published builds) belongs to the real base
         # URLs: a build with others (the dev server) starts from none and never keeps its own
         ctx = make_context(site, channel, plan, images, diagnostics, Lock() if dev else lock)
-        fixed = channel_digest(config, channel, options, plan.base_urls)
+        fixed = channel_digest(config, channel, options, channels)
         inputs = Inputs(channel.name, digests, shape, instant_parts(now))
         jobs[channel.name] = Job(channel, ctx, inputs, materializer.blobs)
         caches[channel.name] = RenderCache(
@@ -550,10 +550,11 @@ def make_context(
 
 
 def channel_digest(
-    config: SiteConfig, channel: Channel, options: BuildOptions, planned: dict[str, str]
+    config: SiteConfig, channel: Channel, options: BuildOptions, built: list[Channel]
 ) -> str:
     """The fixed inputs of a channel's renders: code, config, templates, words, and the
-    channels built beside it (`planned`: name -> base URL), whose URLs its pages show."""
+    channels `built` beside it, whose URLs its pages show (dev URLs included: the dev
+    server's base URLs are set in the channels' config)."""
     folders = [Path(__file__).parent, config.templates_dir / channel.name, config.root / "i18n"]
     if channel.package_dir:
         folders.append(channel.package_dir.parent)
@@ -562,7 +563,6 @@ def channel_digest(
         channel.version,
         config.digest,
         options.drafts,
-        sorted(options.base_urls.items()),
-        sorted(planned.items()),
+        sorted((other.name, other.config.base_url) for other in built),
         folders=folders,
     )

@@ -115,14 +115,12 @@ class DocumentCache:
         self.hits += 1
         return document
 
-    def put(self, document: Document, written: bool = False) -> None:
-        """Keep a parsed document; `written`: its entry is on disk already (the parsing
-        worker wrote it, so a large cold build creates its cache files in parallel)."""
+    def remember(self, document: Document) -> None:
+        """Keep a parsed document in memory for this process's next builds; its entry on
+        disk is written where it was parsed (`write_entry`, in the parsing workers, so a
+        large cold build creates its cache files in parallel)."""
         if self.memory is not None:
             self.memory[(document.rel, document.content_hash)] = document
-        path = self.path_for(document.content_hash, document.rel)
-        if path is not None and not written:
-            write_entry(path, document)
 
 
 def write_entry(path: Path, document: Document) -> None:

@@ -352,7 +352,7 @@ class Prerendered:
     links: tuple[tuple[str, int | None], ...]
     images: tuple[tuple[str, str], ...]
     #: the block list for native apps, with placeholders (see `blocks.prebuild`)
-    packed_blocks: bytes = b""
+    packed_blocks: bytes
 
     @property
     def html(self) -> str:
@@ -371,7 +371,7 @@ def prerender(
     tokens: Sequence[Token],
     allow_html: bool,
     allowed_schemes: Sequence[str],
-    packed_blocks: bytes = b"",
+    packed_blocks: bytes,
 ) -> Prerendered:
     links: list[tuple[str, int | None]] = []
     images: list[tuple[str, str]] = []

@@ -67,9 +67,8 @@ def inputs_key(options: BuildOptions, prepared: Prepared) -> str:
             )
         ).encode()
     )
-    planned = {channel.name: channel.config.base_url for channel in prepared.channels}
     for channel in prepared.channels:
-        h.update(channel_digest(config, channel, options, planned).encode())
+        h.update(channel_digest(config, channel, options, prepared.channels).encode())
     for source in prepared.sources:
         h.update(f"{source.rel}\0{source.kind}\0{source.size}\0{source.mtime_ns}\n".encode())
     return h.hexdigest()

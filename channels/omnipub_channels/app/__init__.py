@@ -20,7 +20,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -427,9 +427,9 @@ class _ManifestRows:
         self.routes = routes
         #: the routes' output paths, in route order (what `ctx.outputs.pick` is asked)
         self.paths = [route.path for route in routes]
-        order = sorted(range(len(routes)), key=self.paths.__getitem__)
-        self.in_order: Callable[[list[str]], list[str]] = lambda seq: [seq[i] for i in order]
-        self.sorted_routes = [routes[i] for i in order]
+        #: route indexes in path order
+        self.order = sorted(range(len(routes)), key=self.paths.__getitem__)
+        self.sorted_routes = [routes[i] for i in self.order]
         self.hashes: list[str | None] = [None] * len(routes)
         self.row_json = [b""] * len(routes)
         self.pair_json = [b""] * len(routes)
@@ -439,7 +439,7 @@ class _ManifestRows:
 
     def update(self, site: Site, hashes: list[str]) -> tuple[str, bytes]:
         """Take the item documents' digests (in route order); the build id and rows' JSON."""
-        now = self.in_order(hashes)
+        now = [hashes[i] for i in self.order]
         for index in [i for i, (a, b) in enumerate(zip(self.hashes, now, strict=True)) if a != b]:
             route, digest = self.sorted_routes[index], now[index]
             item = site.by_key[(route.item_id or "", route.lang)]
