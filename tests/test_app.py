@@ -217,6 +217,28 @@ def test_rename_and_move_keep_the_id_and_report_one_change(tmp_path: Path) -> No
     assert change["added"] == [] and change["removed"] == []
 
 
+def test_a_reverted_edit_brings_back_an_earlier_build_id(tmp_path: Path) -> None:
+    """The build id hashes the outputs, so undoing an edit recurs an id already in the
+    history: each older id gets one change file, from its latest occurrence."""
+    root = write_site(tmp_path / "s", SYNC)
+    source = root / "content/news/a.md"
+    original = source.read_text()
+    ids = []
+    for text in (original, original + "Edited.\n", original, original + "Edited.\n"):
+        source.write_text(text)
+        build(BuildOptions(root=root, at=FIXED_AT))
+        ids.append(_state(root)["build_id"])
+    first, edited = ids[0], ids[1]
+    assert ids == [first, edited, first, edited]
+    state = _state(root)
+    assert state["changes"] == [f"changes/{first}.json"]
+    change = json.loads((root / f"public/app/changes/{first}.json").read_text())
+    validator("changes").validate(change)
+    assert (change["from"], change["to"]) == (first, edited)
+    assert len(change["changed"]) == 1 and change["added"] == change["removed"] == []
+    assert not (root / f"public/app/changes/{edited}.json").exists()
+
+
 def test_an_item_that_expires_becomes_a_tombstone(tmp_path: Path) -> None:
     root = write_site(tmp_path / "s", SYNC)
     build(BuildOptions(root=root, at=FIXED_AT))

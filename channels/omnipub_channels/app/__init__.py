@@ -335,22 +335,24 @@ class AppChannel(Channel):
             }
             history = [*history, delta][-(self.history + 1) :]
         ctx.new_state = {"history": history, "last": now_hashes}
+        # a build id recurs when an edit is reverted (the id hashes the outputs): a client at
+        # an older id syncs from its latest occurrence; one at the current id has nothing to do
+        latest = {h["id"]: i for i, h in enumerate(history[:-1]) if h["id"] != build_id}
+        older_ids = sorted(latest, key=latest.__getitem__)
         # the bytes of dumps(manifest), with the item rows serialized once per row
-        head = dumps(
-            {
-                "build_id": build_id,
-                "changes": [f"changes/{h['id']}.json" for h in history[:-1]],
-            }
-        )[: -len(b"}\n")]
+        head = dumps({"build_id": build_id, "changes": [f"changes/{i}.json" for i in older_ids]})[
+            : -len(b"}\n")
+        ]
         manifest = b"".join(
             (head, b',"items":[', manifest_items, b'],"schema_version":%d}\n' % SCHEMA_VERSION)
         )
         artifacts = [Artifact("manifest.json", "application/json", manifest)]
-        for index, older in enumerate(history[:-1]):
-            change = self.changes_since(older["id"], history[index + 1 :], current, build_id)
+        for older_id in older_ids:
+            later = history[latest[older_id] + 1 :]
+            change = self.changes_since(older_id, later, current, build_id)
             artifacts.append(
                 Artifact(
-                    f"changes/{older['id']}.json",
+                    f"changes/{older_id}.json",
                     "application/json",
                     dumps(change),
                     tombstones=tuple(r["id"] for r in change["removed"]),
