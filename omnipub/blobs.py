@@ -7,6 +7,7 @@ job that restores `.omnipub/cache` gets the same benefit on a fresh clone.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -24,6 +25,8 @@ class BlobStore:
         self._prefix = str(folder) if folder else ""
         #: shard folders known to exist (a build puts thousands of blobs into 256 of them)
         self._shards: set[str] = set()
+        #: digest -> the spare copy with room for more links (see `place`)
+        self._spares: dict[str, str] = {}
 
     def path(self, digest: str) -> Path:
         assert self.folder is not None
@@ -43,21 +46,49 @@ class BlobStore:
             if shard not in self._shards:
                 os.makedirs(shard, exist_ok=True)
                 self._shards.add(shard)
-            # a name no other live writer uses; written whole, then renamed into place
-            tmp = f"{target}.{os.getpid()}-{threading.get_ident()}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
+            _write_whole(target, data)
         return digest
 
     def read(self, digest: str) -> bytes:
         return self.path(digest).read_bytes()
 
     def place(self, digest: str, target: Path) -> None:
-        """Put the blob at `target`: a hard link where possible, else a copy."""
-        source = self.path(digest)
+        """Put the blob at `target`: a hard link where possible, else a copy.
+
+        A file system caps the links to one file (65,000 on ext4): an image or script shared
+        by every page of a large site reaches it. Past the cap, outputs link to a spare copy
+        (`<digest>.<n>` beside the blob) instead of each becoming a copy of its own, which
+        costs a new file and its bytes per output."""
+        source = self._spares.get(digest) or f"{self._prefix}/{digest[:2]}/{digest}"
         try:
             os.link(source, target)
-        except OSError:
-            shutil.copyfile(source, target)
+            return
+        except OSError as exc:
+            if exc.errno != errno.EMLINK:
+                shutil.copyfile(source, target)  # another device, or links not supported
+                return
+        spare = 1
+        while True:
+            candidate = f"{self._prefix}/{digest[:2]}/{digest}.{spare}"
+            if not os.path.isfile(candidate):
+                _write_whole(candidate, self.read(digest))
+            try:
+                os.link(candidate, target)
+            except OSError as exc:
+                if exc.errno != errno.EMLINK:
+                    shutil.copyfile(candidate, target)
+                    return
+                spare += 1
+                continue
+            self._spares[digest] = candidate
+            return
+
+
+def _write_whole(target: str, data: bytes) -> None:
+    """Write under a name no other live writer uses, then rename into place: a reader (or a
+    concurrent build) sees the whole blob or none."""
+    tmp = f"{target}.{os.getpid()}-{threading.get_ident()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, target)
