@@ -21,6 +21,7 @@ from .depends import RECORDER, Usage
 from .diagnostics import Diagnostic, Diagnostics, Location
 from .executors import PARALLEL_THRESHOLD
 from .incremental import Entry, Inputs, RenderCache, make_entry, still_valid
+from .paths import UnsafePath, check_output_path
 from .templates import TemplateProblem
 
 
@@ -189,12 +190,61 @@ def finish_channel(job: Job) -> tuple[list[Artifact], Usage | None]:
     channel, ctx = job.channel, job.ctx
     ctx.begin()
     try:
-        return list(channel.finish(ctx.site, ctx)), RECORDER.usage
+        finished, usage = list(channel.finish(ctx.site, ctx)), RECORDER.usage
     except TemplateProblem as problem:
         ctx.diagnostics.add(problem.diagnostic)
         return [], None
     finally:
         RECORDER.usage = None
+    return _unclaimed(job, finished), usage
+
+
+def _unclaimed(job: Job, finished: list[Artifact]) -> list[Artifact]:
+    """The finishing outputs that take a path of their own inside the channel folder.
+
+    A static file at a page's path (`static/news/a/index.html` against the page of
+    `content/news/a.md`) would overwrite it, and two finishing outputs at one path (or at
+    paths that differ only in case, one file on macOS and Windows) would overwrite each
+    other: each is reported at its source and left out."""
+    ctx, name = job.ctx, job.channel.name
+    kept: list[Artifact] = []
+    taken: dict[str, Artifact] = {}
+    for artifact in finished:
+        where = Location(artifact.source) if artifact.source else None
+        claimant = artifact.source or f"the {name} channel's {artifact.path}"
+        try:
+            check_output_path(artifact.path)
+        except UnsafePath as exc:
+            ctx.diagnostics.error(
+                "url.escape", f"{name}: {exc}", where, "output paths stay inside the channel folder"
+            )
+            continue
+        folded = artifact.path.casefold()
+        if dict.__contains__(ctx.outputs, artifact.path):
+            routes = ctx.plan.routes_by_channel.get(name, [])
+            owner = next((r.source for r in routes if r.path == artifact.path), None)
+            ctx.diagnostics.error(
+                "url.collision",
+                f"{name}: {claimant} claims {artifact.path}, the output of {owner or 'a page'}",
+                where,
+                "rename or move one of them: a page and a file cannot share a URL",
+            )
+            continue
+        other = taken.get(folded)
+        if other is not None:
+            same = other.path == artifact.path
+            ctx.diagnostics.error(
+                "url.collision",
+                f"{name}: {claimant} claims {artifact.path}, as does "
+                f"{other.source or 'another output'}"
+                + ("" if same else f" ({other.path}, the same file where case is ignored)"),
+                where,
+                "rename or move one of them",
+            )
+            continue
+        taken[folded] = artifact
+        kept.append(artifact)
+    return kept
 
 
 class RecordedOutputs(dict[str, str]):

@@ -124,6 +124,16 @@ CASES = {
         "templates/web/article.html:2",
         "rendering content/articles/ok.md",
     ),
+    "static-file-at-a-page": (
+        "-- static/articles/ok/index.html --\n<p>a hand-made copy</p>\n",
+        "static/articles/ok/index.html: error[url.collision]",
+        "claims articles/ok/index.html, the output of content/articles/ok.md",
+    ),
+    "static-files-equal-but-for-case": (
+        "-- static/Logo.svg --\n<svg/>\n-- static/logo.svg --\n<svg/>\n",
+        "static/logo.svg: error[url.collision]",
+        "where case is ignored",
+    ),
 }
 
 
