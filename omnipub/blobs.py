@@ -49,10 +49,13 @@ class BlobStore:
             _write_whole(target, data)
         return digest
 
+    def size(self, digest: str) -> int:
+        return os.stat(f"{self._prefix}/{digest[:2]}/{digest}").st_size
+
     def read(self, digest: str) -> bytes:
         return self.path(digest).read_bytes()
 
-    def place(self, digest: str, target: Path) -> None:
+    def place(self, digest: str, target: str | Path) -> None:
         """Put the blob at `target`: a hard link where possible, else a copy.
 
         A file system caps the links to one file (65,000 on ext4): an image or script shared

@@ -228,7 +228,7 @@ class DiskSink:
                     ):
                         size = known["size"]
                     else:
-                        size = materializer.blobs.path(digest).stat().st_size
+                        size = materializer.blobs.size(digest)
                 rows.append((artifact, digest, size))
                 entry[artifact.path] = _describe(digest, size, artifact.media_type)
             planned[channel] = rows
@@ -316,17 +316,22 @@ class DiskSink:
     def _write(
         self, folder: Path, rows: list[tuple[Artifact, str, int]], materializer: Materializer
     ) -> None:
-        made: set[Path] = set()
+        # string paths: this runs for each of a large site's hundreds of thousands of files
+        base = str(folder)
+        made: set[str] = set()
+        place = materializer.blobs.place if materializer.blobs.folder is not None else None
         for artifact, digest, _size in rows:
-            target = folder / artifact.path
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            if materializer.blobs.folder is None:
-                assert artifact.data is not None
-                target.write_bytes(artifact.data)
+            target = f"{base}/{artifact.path}"
+            parent = target.rpartition("/")[0]
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            if place is not None:
+                place(digest, target)
             else:
-                materializer.blobs.place(digest, target)
+                assert artifact.data is not None
+                with open(target, "wb") as handle:
+                    handle.write(artifact.data)
 
     def _write_deploy_manifests(
         self,
