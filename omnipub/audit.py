@@ -88,3 +88,38 @@ def audit_leaks(
                 assert diagnostic.location is not None
                 leaks.append((channel, artifact.path, diagnostic.location.path))
     return leaks
+
+
+def audit_paths(outputs: dict[str, list[Artifact]], diagnostics: Diagnostics) -> None:
+    """No two outputs of a channel at one path, or at paths equal but for case (one file on
+    macOS and Windows): a static file named like an image rendition, say. Pages and
+    finishing outputs are checked earlier with better words; this is the net under all."""
+    for channel, artifacts in sorted(outputs.items()):
+        taken: dict[str, Artifact] = {}
+        for artifact in artifacts:
+            folded = artifact.path.casefold()
+            other = taken.setdefault(folded, artifact)
+            if other is artifact:
+                continue
+            # located at the file a user named, rather than at an image a page shows
+            blame = other if artifact.transform and not other.transform else artifact
+            diagnostics.add(
+                Diagnostic(
+                    Severity.ERROR,
+                    "url.collision",
+                    f"{channel}: {_claimant(artifact)} and {_claimant(other)} both claim "
+                    + (
+                        artifact.path
+                        if other.path == artifact.path
+                        else f"{artifact.path} / {other.path} (equal where case is ignored)"
+                    ),
+                    Location(blame.source) if blame.source else None,
+                    "rename or move one of them",
+                )
+            )
+
+
+def _claimant(artifact: Artifact) -> str:
+    if artifact.transform:
+        return f"a rendition of {artifact.source}"
+    return artifact.source or f"the output {artifact.path}"

@@ -68,7 +68,7 @@ class BlobStore:
             return
         except OSError as exc:
             if exc.errno != errno.EMLINK:
-                shutil.copyfile(source, target)  # another device, or links not supported
+                _copy(source, target)  # another device, or links not supported
                 return
         spare = 1
         while True:
@@ -79,7 +79,7 @@ class BlobStore:
                 os.link(candidate, target)
             except OSError as exc:
                 if exc.errno != errno.EMLINK:
-                    shutil.copyfile(candidate, target)
+                    _copy(candidate, target)
                     return
                 spare += 1
                 continue
@@ -94,4 +94,12 @@ def _write_whole(target: str, data: bytes) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+    os.replace(tmp, target)
+
+
+def _copy(source: str, target: str | Path) -> None:
+    """Copy beside the target, then rename over it: copying onto an existing output would
+    write through its hard link into the blob every other output shares."""
+    tmp = f"{target}.{os.getpid()}-{threading.get_ident()}.copy"
+    shutil.copyfile(source, tmp)
     os.replace(tmp, target)

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from . import registry
-from .audit import audit_leaks
+from .audit import audit_leaks, audit_paths
 from .cache import DocumentCache, write_entry
 from .channel import Channel
 from .checks import consistency
@@ -431,6 +431,7 @@ def _build(
 
     # audit
     artifacts = {name: out.artifacts for name, out in outputs.items()}
+    audit_paths(artifacts, diagnostics)
     audit_leaks(site, artifacts, diagnostics)
     if not diagnostics.errors:  # outputs that failed to render cannot be read back
         audit_consistency(site, plan, outputs, materializer, diagnostics)

@@ -198,3 +198,25 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     root = write_site(tmp_path / "site", GOOD)
     result = CliRunner().invoke(cli, ["build", str(root), "--channel", "fax"])
     assert result.exit_code == 2 and "available channels:" in result.output
+
+
+def test_a_static_file_named_like_an_image_rendition_is_a_collision(tmp_path: Path) -> None:
+    from PIL import Image
+
+    root = write_site(
+        tmp_path / "site",
+        GOOD + "-- content/articles/pic.md --\n---\ntitle: Pic\n---\n![a shelf](/shelf.png)\n",
+    )
+    (root / "static").mkdir()
+    Image.new("RGB", (1600, 900), (200, 120, 40)).save(root / "static/shelf.png")
+    code, output = run(root)
+    assert code == 0, output
+    rendition = sorted((root / "public/web/media").glob("shelf-*"))[0]
+    before = rendition.read_bytes()
+    (root / "static/media").mkdir()
+    (root / "static/media" / rendition.name).write_bytes(b"not the rendition")
+    code, output = run(root)
+    assert code == 1, output
+    assert f"static/media/{rendition.name}: error[url.collision]" in output, output
+    assert "a rendition of static/shelf.png" in output, output
+    assert rendition.read_bytes() == before
