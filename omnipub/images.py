@@ -12,15 +12,17 @@ import io
 import json
 import os
 import posixpath
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from lxml import etree
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .discover import SourceFile
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".svg"}
 RENDITION_VERSION = "1"
 
 
@@ -76,22 +78,84 @@ def index_images(sources: list[SourceFile], state_dir: Path | None) -> dict[str,
         else:
             data = source.path.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
-            try:
-                with Image.open(io.BytesIO(data)) as img:  # reads the header only
-                    fmt = (img.format or "jpeg").lower()
-                    width, height = img.size
-                    orientation = img.getexif().get(0x0112, 1)
-            except Exception:
-                continue
-            upright = orientation == 1
-            if orientation in (5, 6, 7, 8):
-                width, height = height, width
+            if source.rel.lower().endswith(".svg"):
+                size = svg_size(data)
+                if isinstance(size, str):
+                    continue  # `unreadable` says why, where a page shows it
+                (width, height), fmt, upright = size, "svg", True
+            else:
+                try:
+                    with Image.open(io.BytesIO(data)) as img:  # reads the header only
+                        fmt = (img.format or "jpeg").lower()
+                        width, height = img.size
+                        orientation = img.getexif().get(0x0112, 1)
+                except Exception:
+                    continue
+                upright = orientation == 1
+                if orientation in (5, 6, 7, 8):
+                    width, height = height, width
         fresh[source.rel] = [stamp, width, height, digest, fmt, upright]
         index[source.rel] = ImageInfo(source.rel, width, height, digest, fmt, upright)
     if cache_path and fresh != cached:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         cache_path.write_text(json.dumps(fresh, sort_keys=True))
     return index
+
+
+def svg_size(data: bytes) -> tuple[int, int] | str:
+    """An SVG's size in CSS pixels from its width and height (or viewBox), or the problem.
+
+    Entities and network access are off: an SVG is read, not trusted."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        return f"not well-formed SVG ({exc})"
+    if etree.QName(root).localname != "svg":
+        return "its root element is not <svg>"
+    width, height = _svg_length(root.get("width")), _svg_length(root.get("height"))
+    if width and height:
+        return round(width), round(height)
+    box = (root.get("viewBox") or "").replace(",", " ").split()
+    try:
+        box_width, box_height = float(box[2]), float(box[3])
+    except (IndexError, ValueError):
+        return "an SVG needs a width and height in pixels, or a viewBox"
+    if box_width <= 0 or box_height <= 0:
+        return "its viewBox is empty"
+    if width:  # one side given: the other follows the viewBox's proportions
+        return round(width), round(width * box_height / box_width)
+    return round(box_width), round(box_height)
+
+
+def _svg_length(value: str | None) -> float | None:
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(px)?\s*", value or "")
+    return float(match.group(1)) if match and float(match.group(1)) > 0 else None
+
+
+def unreadable(path: Path) -> tuple[str, str] | None:
+    """Why an image file that exists is not in the index, and what to do: None when there
+    is no such file."""
+    if not path.is_file():
+        return None
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        kinds = ", ".join(sorted(IMAGE_SUFFIXES))
+        return f"{path.suffix or 'a name without a suffix'} is not an image type", f"use {kinds}"
+    if path.suffix.lower() == ".svg":
+        size = svg_size(path.read_bytes())
+        if isinstance(size, str):
+            return size, 'give its <svg> element width="…" height="…" or a viewBox'
+        return None
+    try:
+        with Image.open(path) as img:
+            img.size  # noqa: B018 (opening reads the header, which is what failed)
+    except Image.DecompressionBombError:
+        return "too many pixels to decode safely", "scale it down before adding it"
+    except UnidentifiedImageError:
+        return "its bytes are not an image (a broken or misnamed file)", "export it again"
+    except Exception as exc:
+        return f"cannot be read as an image ({exc})", "export it again"
+    return None
 
 
 def plan_renditions(
@@ -102,6 +166,9 @@ def plan_renditions(
 ) -> list[Rendition]:
     """Renditions no wider than the source; `aspect` crops (centre) to that ratio."""
     stem = posixpath.splitext(posixpath.basename(info.rel))[0]
+    if info.format == "svg":  # scales itself: published as it is, at any width and aspect
+        path = f"{folder}/{stem}-{info.digest[:10]}.svg"
+        return [Rendition(path, info.width, info.height, "image/svg+xml", info.rel, None, True)]
     ext = ".png" if info.format in ("png", "gif") else ".jpg"
     media_type = "image/png" if ext == ".png" else "image/jpeg"
     out: list[Rendition] = []

@@ -10,11 +10,12 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import unquote
 
 from .diagnostics import Diagnostics, Location
 from .document import Document
-from .images import ImageInfo
+from .images import ImageInfo, unreadable
 from .markdown import is_allowed_url, is_internal
 from .model import Site
 from .paths import UnsafePath, split_url
@@ -79,6 +80,7 @@ def check_links(
         items = [item for item in picked if item is not None and item.visible]
         documents = [item.document for item in items]
     schemes = site.config.markdown.allowed_schemes
+    root = site.config.root
     for doc in documents:
         for ref in doc.links:
             where = Location(doc.rel, ref.line)
@@ -92,7 +94,7 @@ def check_links(
                 continue
             if ref.image:
                 if is_internal(ref.target):
-                    _check_image(doc.rel, ref.target, images, diagnostics, where)
+                    _check_image(doc.rel, ref.target, images, diagnostics, where, root)
                 continue
             link = source_link(doc.rel, ref.target)
             if link is None:
@@ -150,11 +152,17 @@ def check_links(
                 images,
                 diagnostics,
                 Location(item.rel, item.line_of("image")),
+                root,
             )
 
 
 def _check_image(
-    rel: str, src: str, images: dict[str, ImageInfo], diagnostics: Diagnostics, where: Location
+    rel: str,
+    src: str,
+    images: dict[str, ImageInfo],
+    diagnostics: Diagnostics,
+    where: Location,
+    root: Path,
 ) -> None:
     try:
         target = image_source(rel, src)
@@ -162,6 +170,11 @@ def _check_image(
         diagnostics.error("image.unsafe", str(exc), where, "keep images inside content/ or static/")
         return
     if target not in images:
+        problem = unreadable(root / target)
+        if problem:
+            what, hint = problem
+            diagnostics.error("image.unreadable", f"image {src!r} ({target}): {what}", where, hint)
+            return
         diagnostics.error(
             "image.missing",
             f"image {src!r} not found ({target})",

@@ -124,6 +124,18 @@ CASES = {
         "templates/web/article.html:2",
         "rendering content/articles/ok.md",
     ),
+    "broken-image": (
+        "-- content/articles/bad.md --\n---\ntitle: x\n---\n\n![a kettle](/kettle.jpg)\n"
+        "-- static/kettle.jpg --\nthis was saved as text\n",
+        "content/articles/bad.md:5: error[image.unreadable]",
+        "its bytes are not an image",
+    ),
+    "svg-without-a-size": (
+        "-- content/articles/bad.md --\n---\ntitle: x\nimage: /logo.svg\n---\n"
+        "-- static/logo.svg --\n<svg xmlns='http://www.w3.org/2000/svg'><rect/></svg>\n",
+        "content/articles/bad.md:3: error[image.unreadable]",
+        "an SVG needs a width and height",
+    ),
     "static-file-at-a-page": (
         "-- static/articles/ok/index.html --\n<p>a hand-made copy</p>\n",
         "static/articles/ok/index.html: error[url.collision]",

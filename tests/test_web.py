@@ -11,7 +11,7 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from conftest import FIXED_AT, REPO
+from conftest import FIXED_AT, REPO, copy_sample
 from omnipub.build import BuildOptions, BuildResult, build
 
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -247,3 +247,37 @@ def test_headers_file_is_opt_in(site) -> None:
     plain = site(spec.replace("headers = true\n", ""))
     build(BuildOptions(root=plain, at=FIXED_AT, write_lock=False))
     assert not (plain / "public/web/_headers").exists()
+
+
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 60">'
+    '<rect width="120" height="60" fill="#c33"/></svg>\n'
+)
+
+
+def test_an_svg_image_is_published_as_it_is_in_every_channel(tmp_path: Path) -> None:
+    """Vectors scale themselves: one file, no raster renditions, its size from the viewBox."""
+    root = copy_sample(tmp_path / "site")
+    promo = root / "content/promotions/gift-wrapping.md"
+    (root / "content/promotions/images/bow.svg").write_text(SVG)
+    promo.write_text(
+        promo.read_text()
+        .replace("images/gift-wrapping.jpg", "images/bow.svg")
+        .replace("Free gift wrapping in December.", "![A red bow](images/bow.svg)\n\nFree gift")
+    )
+    build(BuildOptions(root=root, at=FIXED_AT))
+    public = root / "public"
+    published = sorted(p.relative_to(public).as_posix() for p in public.rglob("bow-*"))
+    assert published and all(p.endswith(".svg") for p in published), published
+    for path in published:
+        assert (public / path).read_text() == SVG
+    page = (public / "web/promotions/gift-wrapping/index.html").read_text()
+    assert 'alt="A red bow"' in page and 'width="120" height="60"' in page
+    item = next(
+        json.loads(p.read_text())
+        for p in (public / "app/items").glob("*.json")
+        if "gift wrapping" in p.read_text()
+    )
+    renditions = item["image"]["renditions"]
+    assert [r["media_type"] for r in renditions] == ["image/svg+xml"]
+    assert (renditions[0]["width"], renditions[0]["height"]) == (120, 60)
