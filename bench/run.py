@@ -73,7 +73,11 @@ resolution = "1920x1080"
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> dict[str, float]:
-    """Wall time, CPU time and peak RSS of one child process."""
+    """Wall time, CPU time and peak RSS of one child process.
+
+    The disk's dirty pages are flushed first (untimed): otherwise a tool pays for writing
+    back what the tool run before it wrote, and alternating runs blur the comparison."""
+    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(
         command,
