@@ -25,6 +25,8 @@ class BlobStore:
         self._prefix = str(folder) if folder else ""
         #: shard folders known to exist (a build puts thousands of blobs into 256 of them)
         self._shards: set[str] = set()
+        #: digests known to be stored
+        self._present: set[str] = set()
         #: digest -> the spare copy with room for more links (see `place`)
         self._spares: dict[str, str] = {}
 
@@ -33,8 +35,14 @@ class BlobStore:
         return self.folder / digest[:2] / digest
 
     def has(self, digest: str) -> bool:
-        # string paths: this runs for every output of every build
-        return bool(self._prefix) and os.path.isfile(f"{self._prefix}/{digest[:2]}/{digest}")
+        # asked for every output twice a build (reusing a render, then publishing it): a blob
+        # once seen stays (nothing deletes blobs during a build), so each is stat'ed once
+        if digest in self._present:
+            return True
+        found = bool(self._prefix) and os.path.isfile(f"{self._prefix}/{digest[:2]}/{digest}")
+        if found:
+            self._present.add(digest)
+        return found
 
     def put(self, data: bytes, digest: str | None = None) -> str:
         digest = digest or digest_of(data)
@@ -47,6 +55,7 @@ class BlobStore:
                 os.makedirs(shard, exist_ok=True)
                 self._shards.add(shard)
             _write_whole(target, data)
+        self._present.add(digest)
         return digest
 
     def size(self, digest: str) -> int:

@@ -143,11 +143,18 @@ def links_of(tokens: Sequence[Token]) -> list[LinkRef]:
     return refs
 
 
+#: what `urlsplit` drops before it reads a scheme: tabs and newlines anywhere
+#: (`java\tscript:` is `javascript:`), C0 controls and spaces in front
+_URL_NOISE = str.maketrans("", "", "\t\r\n")
+_C0_OR_SPACE = "".join(chr(code) for code in range(0x21))
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
 def scheme_of(url: str) -> str:
-    try:
-        return split_url(url.strip()).scheme.lower()
-    except ValueError:
-        return ""
+    """The URL's scheme as `urlsplit` reads it, without splitting the rest: a build checks
+    every link of every page, hundreds of thousands on a large site."""
+    match = _SCHEME.match(url.strip().translate(_URL_NOISE).lstrip(_C0_OR_SPACE))
+    return match.group(1).lower() if match else ""
 
 
 def is_allowed_url(url: str, allowed: Sequence[str], image: bool = False) -> bool:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import FIXED_AT, write_site
 from omnipub.cli import cli
+from omnipub.markdown import scheme_of
 
 BASE = """\
 -- content/articles/_index.md --
@@ -150,3 +154,21 @@ def test_yaml_tags_cannot_build_objects(tmp_path: Path) -> None:
     code, output = run(root)
     assert code == 1 and "is not allowed in front matter" in output
     assert not marker.exists()
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("aJ:/\\.+-_0 \t\r\n\x00\x01\x1f\x85\xa0\u2028#?%é")),
+        max_size=16,
+    )
+)
+@settings(max_examples=3000, deadline=None)
+def test_link_schemes_are_read_exactly_as_urlsplit_reads_them(url: str) -> None:
+    """The scheme check is a fast path past `urlsplit`; it must never read a scheme (say
+    `java\\tscript:`) differently from the browser-minded parser it stands for."""
+    try:
+        expected = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return
+    assert scheme_of(url) == expected
+    assert scheme_of("java\tscript:alert(1)") == "javascript"
