@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import time
 import traceback
@@ -392,7 +393,21 @@ def new_command(directory: Path) -> None:
 def main() -> None:
     with contextlib.suppress(ImportError):
         import omnipub.serve  # noqa: F401  (registers `omnipub serve`)
-    cli(prog_name="omnipub")
+    try:
+        cli(prog_name="omnipub")
+        code: int | str | None = 0
+    except SystemExit as done:
+        code = done.code
+    # Every output is written and closed by now (atomic renames), and worker pools are shut
+    # down. What is left is freeing the site model object by object, which takes seconds
+    # after a large build and serves no one: flush what was printed and leave.
+    if isinstance(code, str):
+        click.echo(code, err=True)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`| head`)
+            stream.flush()
+    os._exit(code or 0)
 
 
 __all__ = ["cli", "main", "Diagnostics"]
