@@ -200,18 +200,16 @@ def finish_channel(job: Job) -> tuple[list[Artifact], Usage | None]:
 
 
 def _unclaimed(job: Job, finished: list[Artifact]) -> list[Artifact]:
-    """The finishing outputs that take a path of their own inside the channel folder.
+    """The finishing outputs that stay inside the channel folder and take no page's path.
 
     A static file at a page's path (`static/news/a/index.html` against the page of
-    `content/news/a.md`) would overwrite it, and two finishing outputs at one path (or at
-    paths that differ only in case, one file on macOS and Windows) would overwrite each
-    other: each is reported at its source and left out."""
+    `content/news/a.md`) would overwrite it: it is reported at its source, naming the page,
+    and left out. (Two finishing outputs at one path are caught with every other output by
+    `audit.audit_paths`.)"""
     ctx, name = job.ctx, job.channel.name
     kept: list[Artifact] = []
-    taken: dict[str, Artifact] = {}
     for artifact in finished:
         where = Location(artifact.source) if artifact.source else None
-        claimant = artifact.source or f"the {name} channel's {artifact.path}"
         try:
             check_output_path(artifact.path)
         except UnsafePath as exc:
@@ -219,10 +217,10 @@ def _unclaimed(job: Job, finished: list[Artifact]) -> list[Artifact]:
                 "url.escape", f"{name}: {exc}", where, "output paths stay inside the channel folder"
             )
             continue
-        folded = artifact.path.casefold()
         if dict.__contains__(ctx.outputs, artifact.path):
             routes = ctx.plan.routes_by_channel.get(name, [])
             owner = next((r.source for r in routes if r.path == artifact.path), None)
+            claimant = artifact.source or f"the {name} channel's {artifact.path}"
             ctx.diagnostics.error(
                 "url.collision",
                 f"{name}: {claimant} claims {artifact.path}, the output of {owner or 'a page'}",
@@ -230,19 +228,6 @@ def _unclaimed(job: Job, finished: list[Artifact]) -> list[Artifact]:
                 "rename or move one of them: a page and a file cannot share a URL",
             )
             continue
-        other = taken.get(folded)
-        if other is not None:
-            same = other.path == artifact.path
-            ctx.diagnostics.error(
-                "url.collision",
-                f"{name}: {claimant} claims {artifact.path}, as does "
-                f"{other.source or 'another output'}"
-                + ("" if same else f" ({other.path}, the same file where case is ignored)"),
-                where,
-                "rename or move one of them",
-            )
-            continue
-        taken[folded] = artifact
         kept.append(artifact)
     return kept
 
