@@ -25,6 +25,7 @@ from .audit import audit_leaks, audit_paths
 from .cache import DocumentCache, write_entry
 from .channel import Channel
 from .checks import consistency
+from .collector import collector_paused
 from .config import SiteConfig, load_config
 from .context import RenderContext
 from .depends import site_digests
@@ -191,26 +192,27 @@ def load_documents(
     """
     documents: dict[str, Document] = {}
     misses: list[tuple[SourceFile, bytes, str]] = []
-    for source in sources:
-        if source.kind != "content":
-            continue
-        if source.size > config.max_file_bytes:  # never read a huge file into memory
-            diagnostics.add(too_large(source, config.max_file_bytes))
-            continue
-        known = cache.known_hash(source.rel, source.size, source.mtime_ns)
-        cached = cache.get(known, source.rel) if known else None
-        if cached is not None:
-            documents[source.rel] = cached
-            cache.stamp(source.rel, source.size, source.mtime_ns, cached.content_hash)
-            continue
-        raw = source.path.read_bytes()
-        content_hash = hashlib.sha256(raw).hexdigest()
-        cached = cache.get(content_hash, source.rel)
-        if cached is not None:
-            documents[source.rel] = cached
-            cache.stamp(source.rel, source.size, source.mtime_ns, content_hash)
-            continue
-        misses.append((source, raw, content_hash))
+    with collector_paused():  # unpickling cached documents makes no garbage
+        for source in sources:
+            if source.kind != "content":
+                continue
+            if source.size > config.max_file_bytes:  # never read a huge file into memory
+                diagnostics.add(too_large(source, config.max_file_bytes))
+                continue
+            known = cache.known_hash(source.rel, source.size, source.mtime_ns)
+            cached = cache.get(known, source.rel) if known else None
+            if cached is not None:
+                documents[source.rel] = cached
+                cache.stamp(source.rel, source.size, source.mtime_ns, cached.content_hash)
+                continue
+            raw = source.path.read_bytes()
+            content_hash = hashlib.sha256(raw).hexdigest()
+            cached = cache.get(content_hash, source.rel)
+            if cached is not None:
+                documents[source.rel] = cached
+                cache.stamp(source.rel, source.size, source.mtime_ns, content_hash)
+                continue
+            misses.append((source, raw, content_hash))
     settings = (config.max_file_bytes, config.markdown.allow_html, config.markdown.allowed_schemes)
     jobs = [
         (source, raw, settings, cache.path_for(content_hash, source.rel))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .channel import Artifact, Route
+from .collector import collector_paused
 from .depends import Usage
 from .diagnostics import Diagnostic
 
@@ -129,7 +130,7 @@ class RenderCache:
         if self.path is None:
             return
         try:
-            with self.path.open("rb") as handle:
+            with self.path.open("rb") as handle, collector_paused():
                 version, digest, entries = pickle.load(handle)
         except Exception:  # missing, torn or foreign: start empty
             return
