@@ -398,6 +398,8 @@ def main() -> None:
         code: int | str | None = 0
     except SystemExit as done:
         code = done.code
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        sys.exit(code)  # a profiler or coverage tool reports at exit: let it
     # Every output is written and closed by now (atomic renames), and worker pools are shut
     # down. What is left is freeing the site model object by object, which takes seconds
     # after a large build and serves no one: flush what was printed and leave.
