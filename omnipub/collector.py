@@ -16,10 +16,14 @@ from contextlib import contextmanager
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
+    """Off while loading; then what was loaded is frozen, as each stage's results are, so
+    that the first allocation after does not scan it all at once (`build` unfreezes when it
+    returns)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()

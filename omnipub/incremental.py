@@ -14,7 +14,7 @@ import os
 import pickle
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .channel import Artifact, Route
@@ -51,6 +51,12 @@ class Inputs:
     shape: str
     #: the build instant by part: "instant", "date", "year"
     now: dict[str, str]
+    #: key -> its text in a fingerprint, made once per build: a listing reads hundreds of
+    #: items, and every output of every build is fingerprinted
+    _pieces: dict[tuple[str, ...], str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._pieces = _Pieces(self.items)
 
     def fingerprint(
         self,
@@ -66,22 +72,25 @@ class Inputs:
                 (route.output, route.path, route.url, route.lang, route.item_id, route.params)
             ).encode()
         )
-        # keys and digests joined with separators no key holds: a listing reads hundreds
-        # of items, and this runs for every output of every build
-        digests = self.items
-        h.update(
-            "\x1e".join(
-                [
-                    "\x1f".join(map(str, key)) + "\x1d" + digests.get(key, "-")
-                    for key in sorted(items)
-                ]
-            ).encode()
-        )
+        # keys and digests joined with separators no key holds
+        h.update("\x1e".join(map(self._pieces.__getitem__, sorted(items))).encode())
         if shape:
             h.update(b"shape:" + self.shape.encode())
         for part in sorted(now):
             h.update(f"now:{part}:{self.now[part]}".encode())
         return h.hexdigest()
+
+
+class _Pieces(dict[tuple[str, ...], str]):
+    """`key -> "part\x1fpart\x1ddigest"`, made on first use ("-" for a key without one)."""
+
+    def __init__(self, digests: dict[tuple[str, ...], str]) -> None:
+        super().__init__()
+        self.digests = digests
+
+    def __missing__(self, key: tuple[str, ...]) -> str:
+        piece = self[key] = "\x1f".join(map(str, key)) + "\x1d" + self.digests.get(key, "-")
+        return piece
 
 
 def instant_parts(now: dt.datetime) -> dict[str, str]:
