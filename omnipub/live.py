@@ -13,6 +13,7 @@ outputs equal a clean build's, byte for byte.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import time
@@ -109,6 +110,10 @@ class LiveBuild:
         documents = result.state.documents
         self.memory = {(rel, doc.content_hash): doc for rel, doc in documents.items()}
         self._adopt(result, sink)
+        # The model lives for the session. The build kept it from the collector until it
+        # returned; collect now, at the end of a build the editor is waiting for anyway, not
+        # during their first save (a full scan of a 10,000-item model takes a second).
+        gc.collect()
         return result
 
     def _adopt(self, result: BuildResult, sink: MemorySink) -> None:
