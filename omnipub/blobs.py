@@ -11,8 +11,9 @@ import errno
 import hashlib
 import os
 import shutil
-import threading
 from pathlib import Path
+
+from .atomic import replacing, write_bytes
 
 
 def digest_of(data: bytes) -> str:
@@ -54,7 +55,7 @@ class BlobStore:
             if shard not in self._shards:
                 os.makedirs(shard, exist_ok=True)
                 self._shards.add(shard)
-            _write_whole(target, data)
+            write_bytes(target, data)
         self._present.add(digest)
         return digest
 
@@ -83,7 +84,7 @@ class BlobStore:
         while True:
             candidate = f"{self._prefix}/{digest[:2]}/{digest}.{spare}"
             if not os.path.isfile(candidate):
-                _write_whole(candidate, self.read(digest))
+                write_bytes(candidate, self.read(digest))
             try:
                 os.link(candidate, target)
             except OSError as exc:
@@ -96,19 +97,8 @@ class BlobStore:
             return
 
 
-def _write_whole(target: str, data: bytes) -> None:
-    """Write under a name no other live writer uses, then rename into place: a reader (or a
-    concurrent build) sees the whole blob or none."""
-    tmp = f"{target}.{os.getpid()}-{threading.get_ident()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, target)
-
-
 def _copy(source: str, target: str | Path) -> None:
     """Copy beside the target, then rename over it: copying onto an existing output would
     write through its hard link into the blob every other output shares."""
-    tmp = f"{target}.{os.getpid()}-{threading.get_ident()}.copy"
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+    with replacing(target) as handle, open(source, "rb") as original:
+        shutil.copyfileobj(original, handle)

@@ -7,14 +7,14 @@ temporary file and a rename so a build killed half-way never leaves a torn entry
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 
+from .atomic import replacing, write_bytes
 from .discover import RACY_NS
 from .document import Document
 from .markdown import PARSER_VERSION
@@ -68,9 +68,7 @@ class DocumentCache:
         if self._stamps_path is None or self.new_stamps == self.stamps:
             return
         self._stamps_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._stamps_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.new_stamps, sort_keys=True))
-        os.replace(tmp, self._stamps_path)
+        write_bytes(self._stamps_path, json.dumps(self.new_stamps, sort_keys=True).encode())
 
     def path_for(self, content_hash: str, rel: str) -> Path | None:
         """Where the entry for this content goes (None without a cache folder)."""
@@ -124,12 +122,7 @@ class DocumentCache:
 
 
 def write_entry(path: Path, document: Document) -> None:
-    """Write one entry through a temporary file and a rename (never a torn entry)."""
+    """Write one entry (a cache that cannot be written only costs a parse next time)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump((CACHE_VERSION, document), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
+    with contextlib.suppress(OSError), replacing(path) as handle:
+        pickle.dump((CACHE_VERSION, document), handle, protocol=pickle.HIGHEST_PROTOCOL)

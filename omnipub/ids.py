@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .atomic import write_bytes
 
 LOCK_NAME = "omnipub.lock"
 LOCK_VERSION = 1
@@ -62,10 +62,7 @@ class Lock:
                 return
         except OSError:
             pass
-        fd, tmp = tempfile.mkstemp(dir=root, prefix=".omnipub-lock-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
+        write_bytes(path, text.encode("utf-8"))
 
 
 def derived_id(translation_key: str, taken: set[str]) -> str:

@@ -10,16 +10,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import posixpath
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .atomic import write_bytes
 from .discover import SourceFile
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".svg"}
@@ -225,8 +224,5 @@ def encode(source: Path, transform: tuple[object, ...], cache_dir: Path | None) 
     data = buffer.getvalue()
     if cached:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cached.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, cached)
+        write_bytes(cached, data)
     return data

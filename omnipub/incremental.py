@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import pickle
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic import replacing
 from .channel import Artifact, Route
 from .collector import collector_paused
 from .depends import Usage
@@ -156,14 +155,12 @@ class RenderCache:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
+        with replacing(self.path) as handle:
             pickle.dump(
                 (CACHE_VERSION, self.static_digest, self.fresh),
                 handle,
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
-        os.replace(tmp, self.path)
         self._prune()
 
     def _prune(self) -> None:

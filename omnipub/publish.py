@@ -14,6 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic import write_bytes
 from .blobs import BlobStore, digest_of
 from .channel import Artifact
 from .images import encode
@@ -100,9 +101,7 @@ class Materializer:
             return
         text = json.dumps(dict(sorted(self.used.items())), indent=0)
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.index_path.with_suffix(".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, self.index_path)
+        write_bytes(self.index_path, text.encode())
 
 
 def _describe(digest: str, size: int, media_type: str) -> dict[str, object]:
@@ -355,8 +354,8 @@ class DiskSink:
                 "removed": sorted(set(before) - set(files)),
             }
             deploy = {"version": 1, "channel": channel, "files": files, "diff": diff}
-            _atomic_write(folder / f"{channel}.deploy-manifest.json", deploy)
-        _atomic_write(folder / MANIFEST_NAME, {"version": 1, "channels": manifest})
+            _write_json(folder / f"{channel}.deploy-manifest.json", deploy)
+        _write_json(folder / MANIFEST_NAME, {"version": 1, "channels": manifest})
 
     def _swap(self, staging: Path) -> None:
         out = self.out_dir
@@ -379,9 +378,6 @@ def read_manifest(out_dir: Path) -> dict[str, dict[str, dict[str, object]]] | No
     return channels if isinstance(channels, dict) else None
 
 
-def _atomic_write(path: Path, data: object) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
+def _write_json(path: Path, data: object) -> None:
     # compact: the C encoder is several times faster than the indenting one on big manifests
-    text = json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n"
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    write_bytes(path, (json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n").encode())

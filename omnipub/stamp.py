@@ -17,11 +17,11 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .atomic import replacing
 from .discover import RACY_NS
 from .incremental import CACHE_VERSION, instant_parts
 from .publish import DEPLOY_FOLDER, MANIFEST_NAME, DiskSink, read_manifest
@@ -127,10 +127,8 @@ def write_stamp(
         summary,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
+    with replacing(path) as handle:
         pickle.dump(stamp, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
 
 
 def _full_key(key: str, root: Path) -> str:
