@@ -20,7 +20,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -312,11 +312,10 @@ class AppChannel(Channel):
 
     def finish(self, site: Site, ctx: RenderContext) -> list[Artifact]:
         routes = ctx.routes("item")
-        rows = ctx.memo(("app", "manifest"), lambda: _ManifestRows(routes))
-        if rows.routes is not routes:
-            rows.reset(routes)
-        build_id, manifest_items = rows.update(site, ctx.outputs.pick(rows.paths))
-        current, now_hashes = rows.current, dict(rows.by_path)
+        rows = ctx.memo(("app", "manifest"), _ManifestRows)
+        build_id, manifest_items = rows.update(site, routes, ctx.outputs.pick)
+        current = rows.current
+        now_hashes = {path: row["hash"] for path, row in current.items()}
         state = dict(ctx.state)
         history: list[dict[str, Any]] = list(state.get("history", []))
         last: dict[str, str] = dict(state.get("last", {}))
@@ -422,8 +421,8 @@ class _ManifestRows:
     and the rows' JSON are joined from per-row pieces, byte for byte what serializing the
     whole list would give. Everything is kept in path order, the manifest's order."""
 
-    def __init__(self, routes: list[Route]) -> None:
-        self.reset(routes)
+    def __init__(self) -> None:
+        self.reset([])
 
     def reset(self, routes: list[Route]) -> None:
         self.routes = routes
@@ -435,12 +434,17 @@ class _ManifestRows:
         self.hashes: list[str | None] = [None] * len(routes)
         self.row_json = [b""] * len(routes)
         self.pair_json = [b""] * len(routes)
-        #: path -> row and path -> hash, in path order
+        #: path -> row, in path order
         self.current: dict[str, dict[str, Any]] = {}
-        self.by_path: dict[str, str] = {}
 
-    def update(self, site: Site, hashes: list[str]) -> tuple[str, bytes]:
-        """Take the item documents' digests (in route order); the build id and rows' JSON."""
+    def update(
+        self, site: Site, routes: list[Route], pick: Callable[[list[str]], list[str]]
+    ) -> tuple[str, bytes]:
+        """The build id and the rows' JSON for `routes`, whose documents' digests `pick`
+        gives (in route order); rows are made again only where a digest changed."""
+        if routes is not self.routes:
+            self.reset(routes)
+        hashes = pick(self.paths)
         now = [hashes[i] for i in self.order]
         for index in [i for i, (a, b) in enumerate(zip(self.hashes, now, strict=True)) if a != b]:
             route, digest = self.sorted_routes[index], now[index]
@@ -452,7 +456,7 @@ class _ManifestRows:
                 "hash": digest,
                 "date_modified": jsonable(item.updated),
             }
-            self.current[route.path], self.by_path[route.path] = row, digest
+            self.current[route.path] = row
             self.row_json[index] = dumps(row)[:-1]
             self.pair_json[index] = json.dumps([route.path, digest]).encode()
         self.hashes = list(now)
