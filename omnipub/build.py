@@ -397,20 +397,10 @@ def _build(
     to_render = sum(len(plan.routes_by_channel[c.name]) for c in channels)
     with executor_for(options.executor, to_render) as (executor, workers):
         if executor is not None and not isinstance(executor, ProcessPoolExecutor):
+            forget(job_key)  # rendered under the snapshot's key (which `render_channel` sets)
             job_key = write_snapshot(
                 (state_dir or Path(tempfile.gettempdir())) / "snapshots",
-                Snapshot(
-                    site,
-                    plan,
-                    images,
-                    lock,
-                    digests,
-                    shape,
-                    now.isoformat(),
-                    materializer.blobs.folder,
-                    options.strict,
-                    dict(options.base_urls),
-                ),
+                Snapshot.of(site, plan, images, jobs),
             )
         for channel in channels:
             t0 = time.perf_counter()

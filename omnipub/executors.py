@@ -5,21 +5,34 @@ Dask distributed cluster through `Client.get_executor()` (`--executor dask://HOS
 `dask-local` for a LocalCluster), are the same code path: `render.render_chunk` submitted
 to an executor. Small builds run in-process, where starting workers would cost more than
 it saves.
+
+A Dask worker runs tasks on several threads (`dask worker` starts one per core), but a
+render records what it reads in process-wide state (`depends.RECORDER`) and in its
+channel's one context per process: renders on Dask run one at a time per worker process,
+which loses nothing, as rendering holds the GIL.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from .diagnostics import UsageError
 
 #: Below this many routes to render (in a build, and in one channel), starting workers and
 #: rebuilding their indexes costs more than rendering in-process.
 PARALLEL_THRESHOLD = 400
+
+T = TypeVar("T")
+
+#: held by the render running in this process (see the module's docstring); process-wide
+#: because what it guards is
+_RENDERING = threading.Lock()
 
 
 def cpu_count() -> int:
@@ -55,7 +68,9 @@ def executor_for(spec: str | None, routes: int) -> Iterator[tuple[Executor | Non
                 "pip install 'omnipub[dask]'",
             ) from exc
         if kind == "dask-local":
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)
+            cluster = LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            )
             client = Client(cluster)
         else:
             address = kind.replace("dask://", "tcp://", 1)
@@ -63,7 +78,8 @@ def executor_for(spec: str | None, routes: int) -> Iterator[tuple[Executor | Non
             cluster = None
         try:
             workers = max(1, len(client.scheduler_info().get("workers", {})))
-            yield client.get_executor(), workers
+            # not pure: a render writes blobs, and its arguments need no hashing for a key
+            yield OneAtATime(client.get_executor(pure=False)), workers
         finally:
             client.close()
             if cluster is not None:
@@ -73,3 +89,22 @@ def executor_for(spec: str | None, routes: int) -> Iterator[tuple[Executor | Non
         f"unknown executor {spec!r}",
         "use serial, process, dask-local or dask://HOST:PORT",
     )
+
+
+class OneAtATime(Executor):
+    """Submits through `inner`, each call run holding its worker process's render lock."""
+
+    def __init__(self, inner: Executor) -> None:
+        self.inner = inner
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        return self.inner.submit(run_alone, fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.inner.shutdown(wait=wait)  # Dask's executor cancels nothing on shutdown
+
+
+def run_alone(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)` with no other render of this process running meanwhile."""
+    with _RENDERING:
+        return fn(*args, **kwargs)
