@@ -14,9 +14,11 @@ which loses nothing, as rendering holds the GIL.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -92,13 +94,17 @@ def executor_for(spec: str | None, routes: int) -> Iterator[tuple[Executor | Non
 
 
 class OneAtATime(Executor):
-    """Submits through `inner`, each call run holding its worker process's render lock."""
+    """Submits through Dask's executor, each call run holding its worker process's render
+    lock; the tasks are named after the function (`render_chunk-...`), not the wrapper."""
 
     def __init__(self, inner: Executor) -> None:
         self.inner = inner
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        return self.inner.submit(run_alone, fn, *args, **kwargs)
+        key = f"{getattr(fn, '__name__', 'task')}-{uuid.uuid4().hex}"
+        if kwargs:  # Dask's executor takes keyword arguments for itself, not for `fn`
+            fn = functools.partial(fn, **kwargs)
+        return self.inner.submit(run_alone, fn, *args, key=key)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self.inner.shutdown(wait=wait)  # Dask's executor cancels nothing on shutdown
