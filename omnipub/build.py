@@ -28,7 +28,7 @@ from .checks import consistency
 from .collector import collector_paused
 from .config import SiteConfig, load_config
 from .context import RenderContext
-from .depends import site_digests
+from .depends import Digests, Key
 from .diagnostics import Diagnostic, Diagnostics, Location, Severity, UsageError
 from .discover import SourceFile, discover
 from .document import Document, LoadError, parse_document
@@ -91,7 +91,7 @@ class BuildState:
     jobs: dict[str, Job]
     caches: dict[str, RenderCache]
     materializer: Materializer
-    digests: dict[tuple[str, ...], str]
+    digests: Digests
     #: diagnostics of the stages before rendering (located in content files)
     model_diagnostics: list[Diagnostic]
 
@@ -376,21 +376,28 @@ def _build(
     # render
     state_dir = config.state_dir if options.use_cache else None
     dev = bool(options.base_urls)
-    digests, shape = site_digests(site, images)
     materializer = Materializer(root, state_dir)
     job_key = f"build-{os.getpid()}-{id(site)}"
     jobs: dict[str, Job] = {}
-    caches: dict[str, RenderCache] = {}
+    caches = {
+        channel.name: RenderCache(
+            state_dir / "cache" if state_dir else None,
+            channel.name,
+            channel_digest(config, channel, options, channels),
+        )
+        for channel in channels
+    }
+    memos: dict[Key, tuple[Key, ...]] = {}
+    for cache in caches.values():
+        memos.update(cache.memos)
+    digests = Digests(site, plan, images, memos)
     for channel in channels:
         # the lock's channel state (the app's published builds) belongs to the real base
         # URLs: a build with others (the dev server) starts from none and never keeps its own
         ctx = make_context(site, channel, plan, images, diagnostics, Lock() if dev else lock)
-        fixed = channel_digest(config, channel, options, channels)
-        inputs = Inputs(channel.name, digests, shape, instant_parts(now))
+        ctx.digests = digests
+        inputs = Inputs(channel.name, digests, instant_parts(now))
         jobs[channel.name] = Job(channel, ctx, inputs, materializer.blobs)
-        caches[channel.name] = RenderCache(
-            state_dir / "cache" if state_dir else None, channel.name, fixed
-        )
     outputs: dict[str, ChannelOutput] = {}
     reports: dict[str, ChannelReport] = {}
     register(job_key, jobs)
@@ -404,9 +411,8 @@ def _build(
                     plan,
                     images,
                     lock,
-                    digests,
-                    shape,
-                    now.isoformat(),
+                    memos,
+                    instant_parts(now),
                     materializer.blobs.folder,
                     options.strict,
                     dict(options.base_urls),

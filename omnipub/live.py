@@ -25,12 +25,12 @@ from .audit import leak_marks, scan
 from .build import BuildOptions, BuildResult, BuildState, build, build_instant
 from .channel import Artifact, Route
 from .checks import consistency
-from .depends import body_key, item_digests, shape_of
+from .depends import Digests, Key, item_digest, item_keys, memo_digest
 from .diagnostics import Diagnostics
 from .discover import SourceFile, is_ignored
 from .document import Document, LoadError, parse_document
 from .incremental import Entry, instant_parts
-from .items import ChannelView, Item
+from .items import Item
 from .links import check_links
 from .model import next_change, remake_items
 from .publish import MemorySink
@@ -159,11 +159,10 @@ class LiveBuild:
         made = remake_items(site, changed_docs, documents, state.traits, diagnostics)
         if made is None:
             return None
-        if not diagnostics.errors and any(
-            not _same_shape(site.by_key[key], item) for key, item in made.items()
-        ):
-            return None
         diagnostics.raise_if_errors()
+        changed = self._changed_keys(state, made)
+        if changed is None:
+            return None  # the plan read something that changed: plan again, in full
         laps("load")
 
         self.mode = "fast"
@@ -174,7 +173,7 @@ class LiveBuild:
         old_inputs = {name: job.inputs for name, job in state.jobs.items()}
         try:
             site.now = now
-            return self._render(state, documents, made, diagnostics, laps)
+            return self._render(state, documents, made, changed, diagnostics, laps)
         except BaseException:
             for key, content in saved.items():
                 site.by_key[key].restore(content)
@@ -183,6 +182,41 @@ class LiveBuild:
                 job.ctx._now = old_now
                 job.inputs = old_inputs[name]
             raise
+
+    def _changed_keys(
+        self, state: BuildState, made: dict[tuple[str, str], Item]
+    ) -> dict[Key, str] | None:
+        """The dependency keys the remade items change, with their new digests (shared
+        indexes included); None when a change reaches what a channel's plan read, or the
+        order items are listed in, which only planning again in full can follow."""
+        assert self.result is not None
+        site, plan, old = self.result.site, self.result.plan, state.digests
+        changed: dict[Key, str] = {}
+        for key, new in made.items():
+            before = site.by_key[key]
+            for dep in dict.fromkeys([*item_keys(before), *item_keys(new)]):
+                digest = item_digest(new, dep, state.images)
+                if old[dep] != digest:
+                    changed[dep] = digest
+            if not _keeps_order(plan, before, new):
+                return None
+        if any(dep in read.items for read in plan.reads.values() for dep in changed):
+            return None
+        if any(len(dep) == 2 for dep in changed):
+            return None  # identity or visibility: the link table and selections follow it
+        # shared indexes whose reads changed get new digests, and so on for indexes that
+        # read those, until nothing more changes
+        probe = _Overlay(old, changed)
+        todo = True
+        while todo:
+            todo = False
+            for memo, keys in old.memos.items():
+                if memo not in changed and any(k in changed for k in keys):
+                    now_digest = memo_digest(keys, probe)
+                    if now_digest != old[memo]:
+                        changed[memo] = now_digest
+                        todo = True
+        return changed
 
     def _load(
         self, rels: list[str], state: BuildState, diagnostics: Diagnostics
@@ -224,6 +258,7 @@ class LiveBuild:
         state: BuildState,
         documents: dict[str, Document],
         made: dict[tuple[str, str], Item],
+        changed: dict[Key, str],
         diagnostics: Diagnostics,
         laps: _Laps,
     ) -> BuildResult:
@@ -237,17 +272,15 @@ class LiveBuild:
             if d.location is None or d.location.path not in remade_rels
         ] + list(diagnostics.items)
 
-        digests = dict(state.digests)
-        changed: set[tuple[str, ...]] = set()
-        for key in made:
-            fields, body = item_digests(site.by_key[key], state.images)
-            for dep, digest in ((key, fields), (body_key(key), body)):
-                if digests.get(dep) != digest:
-                    digests[dep] = digest
-                    changed.add(dep)
+        old = state.digests
+        digests = Digests(old.site, old.plan, old.images, old.memos)
+        digests.update({k: v for k, v in old.items() if k not in changed})
+        digests.update(changed)
         parts = instant_parts(site.now)
         before = next(iter(state.jobs.values())).inputs.now if state.jobs else parts
-        changed |= {(NOW, part) for part, value in parts.items() if before.get(part) != value}
+        dirty = set(changed) | {
+            (NOW, part) for part, value in parts.items() if before.get(part) != value
+        }
 
         # render what read a changed input, in this process (an edit touches few outputs)
         checks = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
@@ -256,14 +289,16 @@ class LiveBuild:
         for name, job in state.jobs.items():
             live, ctx = self.channels[name], job.ctx
             ctx._now = site.now
-            ctx._memo["leak-marks"] = marks
+            ctx.digests = digests
+            ctx.forget(dirty)
+            ctx._memo["leak-marks"] = (marks, ("memo", name, "leak-marks"), frozenset())
             job.inputs = dataclasses.replace(job.inputs, items=digests, now=parts)
             shared, ctx.diagnostics = ctx.diagnostics, checks
             try:
                 job.channel.check(site, ctx)
             finally:
                 ctx.diagnostics = shared
-            paths = set().union(*(live.readers.get(dep, set()) for dep in changed))
+            paths = set().union(*(live.readers.get(dep, set()) for dep in dirty))
             routes = [live.routes[p] for p in sorted(paths) if p in live.routes]
             keep_data = job.blobs.folder is None
             chunk = render_chunk(self.job_key, name, routes, keep_data)
@@ -286,7 +321,7 @@ class LiveBuild:
                 documents,
                 made,
                 rendered,
-                changed,
+                dirty,
                 diagnostics,
                 checks,
                 model,
@@ -307,7 +342,7 @@ class LiveBuild:
         documents: dict[str, Document],
         made: dict[tuple[str, str], Item],
         rendered: dict[str, tuple[list[Route], dict[str, Entry]]],
-        changed: set[tuple[str, ...]],
+        changed: set[Key],
         diagnostics: Diagnostics,
         checks: Diagnostics,
         model: list[Any],
@@ -474,19 +509,30 @@ def _is_item_file(rel: str) -> bool:
     )
 
 
-def _same_shape(old: Item, new: Item) -> bool:
-    """Would the plans and shared indexes stay as they are with `new` in place of `old`?"""
-    if shape_of(old) != shape_of(new) or old.hidden_reason != new.hidden_reason:
-        return False
-    for name in set(old.channels) | set(new.channels):
-        a = old.channels.get(name, ChannelView(False))
-        b = new.channels.get(name, ChannelView(False))
-        if (a.enabled, dict(a.options), a.overrides.get("slug")) != (
-            b.enabled,
-            dict(b.options),
-            b.overrides.get("slug"),
-        ):
-            return False
+class _Overlay(dict[Key, str]):
+    """Digests as they are after an edit: the changed ones, else the last build's."""
+
+    def __init__(self, base: Digests, changed: dict[Key, str]) -> None:
+        super().__init__(changed)
+        self.base = base
+
+    def __missing__(self, key: Key) -> str:
+        return self.base[key]
+
+
+def _keeps_order(plan: Any, before: Item, after: Item) -> bool:
+    """Does `after` take `before`'s place in every channel's list of items?"""
+    if before.sort_key() == after.sort_key():
+        return True
+    new = after.sort_key()
+    for chosen in plan.selected.values():
+        for index, item in enumerate(chosen):
+            if item is not before:
+                continue
+            if index > 0 and not chosen[index - 1].sort_key() < new:
+                return False
+            if index + 1 < len(chosen) and not new < chosen[index + 1].sort_key():
+                return False
     return True
 
 

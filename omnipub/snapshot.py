@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .blobs import BlobStore
+from .depends import Digests, Key
 from .diagnostics import Diagnostics
 from .ids import Lock
 from .incremental import Inputs
@@ -28,8 +29,8 @@ class Snapshot:
     plan: Plan
     images: dict[str, Any]
     lock: Lock
-    digests: dict[tuple[str, str], str]
-    shape: str
+    #: shared index -> the keys computing it read (see `depends.Digests`)
+    memos: dict[Key, tuple[Key, ...]]
     now: dict[str, str]
     blobs: Path | None
     strict: bool
@@ -64,5 +65,7 @@ def load_job(path: str, channel_name: str) -> Any:
     channel = registry.load(channel_name)(config, diagnostics)
     lock = Lock() if snapshot.base_urls else snapshot.lock  # as in `build`: dev URLs
     ctx = make_context(snapshot.site, channel, snapshot.plan, snapshot.images, diagnostics, lock)
-    inputs = Inputs(channel_name, snapshot.digests, snapshot.shape, snapshot.now)
+    digests = Digests(snapshot.site, snapshot.plan, snapshot.images, snapshot.memos)
+    ctx.digests = digests
+    inputs = Inputs(channel_name, digests, snapshot.now)
     return Job(channel, ctx, inputs, BlobStore(snapshot.blobs))
