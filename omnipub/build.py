@@ -22,6 +22,7 @@ import yaml
 
 from . import registry
 from .audit import audit_leaks, audit_paths
+from .blobs import BlobStore
 from .cache import DocumentCache, write_entry
 from .channel import Channel
 from .checks import consistency
@@ -39,7 +40,8 @@ from .images import ImageInfo, index_images
 from .incremental import Inputs, RenderCache, instant_parts, static_digest
 from .links import check_links
 from .model import Site, build_site, next_change
-from .publish import DiskSink, Materializer, MemorySink, Published
+from .outputs import damaged, record_path
+from .publish import DiskSink, Materializer, MemorySink, Published, read_manifest
 from .render import ChannelOutput, Job, forget, register, render_channel
 from .resolve import Plan, resolve
 from .schema import parse_datetime
@@ -373,8 +375,19 @@ def _build(
     model_diagnostics = list(diagnostics.items)
     lap("resolve")
 
-    # render
+    # check what the last build published: a file deleted or altered since is written
+    # again, and a blob it shares damaged bytes with is rendered again (see `outputs.py`)
     state_dir = config.state_dir if options.use_cache else None
+    out_dir = options.out_dir or (root / config.output_dir)
+    if sink is None:
+        record = record_path(state_dir, out_dir) if state_dir else None
+        previous = read_manifest(out_dir)
+        blobs = BlobStore(state_dir / "cache" / "blobs" if state_dir else None)
+        broken = damaged(out_dir, previous, record, blobs)
+        sink = DiskSink(out_dir, record, broken)
+    lap("check")
+
+    # render
     dev = bool(options.base_urls)
     materializer = Materializer(root, state_dir)
     job_key = f"build-{os.getpid()}-{id(site)}"
@@ -447,9 +460,7 @@ def _build(
     lap("audit")
 
     # publish
-    out_dir = options.out_dir or (root / config.output_dir)
-    target = sink if sink is not None else DiskSink(out_dir)
-    published = target.publish(artifacts, materializer)
+    published = sink.publish(artifacts, materializer)
     for name, stats in published.stats.items():
         report = reports[name]
         report.outputs, report.bytes = stats.files, stats.bytes

@@ -18,6 +18,7 @@ from .atomic import write_bytes
 from .blobs import BlobStore, digest_of
 from .channel import Artifact
 from .images import encode
+from .outputs import save_record
 
 MANIFEST_NAME = "manifest.json"
 DEPLOY_FOLDER = ".omnipub"
@@ -200,11 +201,30 @@ class MemorySink:
 class DiskSink:
     """Builds into `.<out>.staging` beside the output folder, then swaps it in."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        record: Path | None = None,
+        damaged: set[tuple[str, str]] | None = None,
+    ) -> None:
         self.out_dir = out_dir
+        #: where how each published file was left is recorded (see `outputs.py`)
+        self.record = record
+        #: (channel, path) of files deleted or altered since they were published
+        self.damaged = damaged or set()
 
     def publish(self, outputs: dict[str, list[Artifact]], materializer: Materializer) -> Published:
+        published = self._publish(outputs, materializer)
+        save_record(self.record, self.out_dir, published.manifest)
+        return published
+
+    def _publish(self, outputs: dict[str, list[Artifact]], materializer: Materializer) -> Published:
         previous = read_manifest(self.out_dir) or {}
+        # a damaged file is written again: it counts as not published
+        present = {
+            channel: {p: row for p, row in files.items() if (channel, p) not in self.damaged}
+            for channel, files in previous.items()
+        }
         planned: dict[str, list[tuple[Artifact, str, int]]] = {}
         manifest: dict[str, dict[str, dict[str, object]]] = {}
         for channel, artifacts in sorted(outputs.items()):
@@ -232,15 +252,15 @@ class DiskSink:
                 entry[artifact.path] = _describe(digest, size, artifact.media_type)
             planned[channel] = rows
             manifest[channel] = entry
-        stats = {name: self._stats(rows, previous.get(name, {})) for name, rows in planned.items()}
-        if manifest == previous and self._complete(manifest):
+        stats = {name: self._stats(rows, present.get(name, {})) for name, rows in planned.items()}
+        if manifest == present and self._complete(manifest):
             for item in stats.values():
                 item.unchanged, item.written, item.removed = item.files, 0, 0
             self.settle(manifest)
             materializer.save()
             return Published(manifest, stats)
         if previous and self._complete(previous) and materializer.blobs.folder is not None:
-            self._update_in_place(planned, previous, materializer)
+            self._update_in_place(planned, present, materializer)
             self._write_deploy_manifests(self.out_dir, manifest, previous)
             materializer.save()
             return Published(manifest, stats)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from .atomic import replacing
 from .discover import RACY_NS
 from .incremental import CACHE_VERSION, instant_parts
+from .outputs import intact, record_path
 from .publish import DEPLOY_FOLDER, MANIFEST_NAME, DiskSink, read_manifest
 
 if TYPE_CHECKING:
@@ -158,6 +159,8 @@ def unchanged(options: BuildOptions, prepared: Prepared) -> BuildSummary | None:
         return None
     if not all((out_dir / channel).is_dir() for channel in stamp.summary.reports):
         return None
+    if not intact(out_dir, record_path(prepared.config.state_dir, out_dir)):
+        return None  # an output was deleted or altered: the build writes it again
     key = inputs_key(options, prepared)
     if stamp.key != _full_key(key, prepared.config.root):
         return None
