@@ -325,7 +325,7 @@ def check_command(
     if problems:
         raise BuildFailed(problems)
     if as_json:
-        click.echo(json.dumps(_report(result), indent=1, sort_keys=True))
+        click.echo(json.dumps(_report(result.summary()), indent=1, sort_keys=True))
     _print_diagnostics(result.diagnostics.warnings)
     if len(result.site.languages) > 1 and not as_json:
         from .coverage import report as coverage_report
