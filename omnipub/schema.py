@@ -143,18 +143,32 @@ _FALSE = {"false", "no", "off"}
 
 
 def parse_datetime(text: str, zone: ZoneInfo) -> dt.datetime:
-    """Parse ISO 8601 text; naive values take the site's zone."""
+    """Parse ISO 8601 text; naive values take the site's zone.
+
+    Every failure is a `CoercionError`: a date of the right shape but no such day
+    (2026-13-45) is the author's mistake as much as `soon` is, and says which part is wrong.
+    """
     value = text.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        day = dt.date.fromisoformat(value)
-        return dt.datetime(day.year, day.month, day.day, tzinfo=zone)
     try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = dt.date.fromisoformat(value)
+            return dt.datetime(day.year, day.month, day.day, tzinfo=zone)
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise CoercionError(f"must be a date, got {value!r}", _DATE_HINT) from exc
+        raise CoercionError(f"must be a date, got {value!r}{_why(exc)}", _DATE_HINT) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return parsed
+
+
+def _why(exc: ValueError) -> str:
+    """What `fromisoformat` found wrong, when it says more than "invalid format"."""
+    reason = str(exc)
+    if reason.startswith("Invalid isoformat"):
+        return ""
+    if reason.startswith("offset"):
+        return " (the UTC offset must be between -23:59 and +23:59)"
+    return f" ({reason})"
 
 
 def _describe(value: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import FIXED_AT, write_site
@@ -39,3 +40,72 @@ def test_check_json_prints_the_report(tmp_path: Path) -> None:
     assert report["ok"] is True and report["errors"] == []
     assert report["at"].startswith("2026-12-01T12:00:00")
     assert report["items"]["visible"] == 1
+
+
+BAD_DATES = {
+    "date": ("content/articles/bad.md", "title: x\ndate: 2026-13-45\n", "3:7", "month must be"),
+    "updated": ("content/articles/bad.md", "title: x\nupdated: 2026-02-30\n", "3:10", "day is"),
+    "publish_at": (
+        "content/articles/bad.md",
+        "title: x\npublish_at: 2026-12-01T25:00\n",
+        "3:13",
+        "hour must be in 0..23",
+    ),
+    "expire_at": (
+        "content/articles/bad.md",
+        "title: x\nexpire_at: '2026-12-01T09:00+25:00'\n",
+        "3:12",
+        "the UTC offset must be between",
+    ),
+    "valid_from": (
+        "content/promotions/bad.md",
+        "title: x\ntype: promotion\nvalid_from: 2026-00-10\nvalid_until: 2026-12-31\n",
+        "4:13",
+        "month must be in 1..12",
+    ),
+    "valid_until": (
+        "content/promotions/bad.md",
+        "title: x\ntype: promotion\nvalid_from: 2026-01-10\nvalid_until: 2026-12-32\n",
+        "5:14",
+        "day is out of range",
+    ),
+    "start": (
+        "content/events/bad.md",
+        "title: x\ntype: event\nstore: oslo\nstart: 2026-13-01T10:00\nend: 2026-12-01\n",
+        "5:8",
+        "month must be in 1..12",
+    ),
+    "end": (
+        "content/events/bad.md",
+        "title: x\ntype: event\nstore: oslo\nstart: 2026-12-01\nend: 2026-02-29\n",
+        "6:6",
+        "day is out of range",
+    ),
+}
+
+
+@pytest.mark.parametrize("field", sorted(BAD_DATES))
+def test_a_date_that_does_not_exist_is_a_located_error(tmp_path: Path, field: str) -> None:
+    rel, front, where, why = BAD_DATES[field]
+    root = write_site(tmp_path / "site", GOOD + f"-- {rel} --\n---\n{front}---\n")
+    code, _stdout, output = invoke("build", str(root), "--at", FIXED_AT)
+    assert code == 1, output
+    assert f"{rel}:{where}: error[front-matter.type]: '{field}' must be a date" in output
+    assert why in output and "hint: write it as 2026-12-01" in output
+    assert "crashed" not in output
+
+
+def test_a_bad_date_in_a_cascade_is_reported_once_where_it_is_written(tmp_path: Path) -> None:
+    root = write_site(
+        tmp_path / "site",
+        GOOD.replace("cascade: {type: article}", "cascade: {type: article, date: 2026-14-01}")
+        + "-- content/articles/two.md --\n---\ntitle: Two\n---\n",
+    )
+    code, _stdout, output = invoke("build", str(root), "--at", FIXED_AT)
+    assert code == 1, output
+    assert (
+        "content/articles/_index.md:3:32: error[front-matter.type]: 'cascade.date' must be a "
+        "date, got '2026-14-01' (month must be in 1..12)" in output
+    )
+    assert output.count("error[") == 1, output
+    assert "build failed: 1 error" in output
