@@ -16,6 +16,7 @@ from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -31,11 +32,34 @@ from .diagnostics import (
     UsageError,
 )
 from .publish import read_manifest
+from .schema import CoercionError, parse_datetime
 from .stamp import output_folder, unchanged
 
 SITE = click.argument(
     "site", type=click.Path(file_okay=False, path_type=Path), default=".", required=False
 )
+
+
+def _check_at(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a malformed --at as a usage error before any work. Only the format is judged
+    here (in UTC, which accepts every form); the site's zone is applied by the build."""
+    if value is None:
+        return None
+    try:
+        parse_datetime(value, ZoneInfo("UTC"))
+    except CoercionError as exc:
+        raise click.BadParameter(
+            f"{exc}; write 2026-12-24, 2026-12-24T09:00 or 2026-12-24T09:00:00+01:00 "
+            "(without an offset, the site's timezone applies)",
+            ctx,
+            param,
+        ) from None
+    return value
+
+
+def at_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--at WHEN`, the same on every command that builds as of an instant."""
+    return click.option("--at", "at", metavar="WHEN", callback=_check_at, help=help)
 
 
 def _print_diagnostics(items: list[Diagnostic], quiet: bool = False) -> None:
@@ -193,12 +217,7 @@ def cli() -> None:
     metavar="NAME",
     help="Build only this channel; repeat for several.",
 )
-@click.option(
-    "--at",
-    "at",
-    metavar="WHEN",
-    help="Build as of this instant, e.g. 2026-12-24T09:00 (default: now).",
-)
+@at_option("Build as of this instant, e.g. 2026-12-24T09:00 (default: now).")
 @click.option("--drafts", is_flag=True, help="Include drafts.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (for CI).")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
@@ -284,7 +303,7 @@ def build_command(
 
 @cli.command("check")
 @SITE
-@click.option("--at", "at", metavar="WHEN", help="Check as of this instant.")
+@at_option("Check as of this instant.")
 @click.option("--drafts", is_flag=True, help="Include drafts.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option(
@@ -344,7 +363,7 @@ def check_command(
 
 @cli.command("list")
 @SITE
-@click.option("--at", "at", metavar="WHEN", help="Visibility as of this instant.")
+@at_option("Visibility as of this instant.")
 @click.option("--drafts", is_flag=True, help="Include drafts.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @guarded

@@ -109,3 +109,25 @@ def test_a_bad_date_in_a_cascade_is_reported_once_where_it_is_written(tmp_path: 
     )
     assert output.count("error[") == 1, output
     assert "build failed: 1 error" in output
+
+
+@pytest.mark.parametrize("command", ["build", "check", "list"])
+@pytest.mark.parametrize(
+    ("at", "why"),
+    [
+        ("tomorrow", "got 'tomorrow';"),
+        ("2026-13-40", "got '2026-13-40' (month must be in 1..12);"),
+        ("2026-12-01T09:00+25:00", "(the UTC offset must be between -23:59 and +23:59);"),
+    ],
+)
+def test_a_bad_at_is_a_usage_error_naming_the_formats(
+    tmp_path: Path, command: str, at: str, why: str
+) -> None:
+    root = write_site(tmp_path / "site", GOOD)
+    code, _stdout, output = invoke(command, str(root), "--at", at)
+    assert code == 2, output
+    assert "Error: Invalid value for '--at': must be a date" in output
+    assert why in output
+    assert "write 2026-12-24, 2026-12-24T09:00 or 2026-12-24T09:00:00+01:00" in output
+    assert "crashed" not in output
+    assert not (root / "public").exists()
