@@ -16,7 +16,6 @@ from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -32,7 +31,7 @@ from .diagnostics import (
     UsageError,
 )
 from .publish import read_manifest
-from .schema import CoercionError, parse_datetime
+from .schema import instant_problem
 from .stamp import output_folder, unchanged
 
 SITE = click.argument(
@@ -41,19 +40,10 @@ SITE = click.argument(
 
 
 def _check_at(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Refuse a malformed --at as a usage error before any work. Only the format is judged
-    here (in UTC, which accepts every form); the site's zone is applied by the build."""
-    if value is None:
-        return None
-    try:
-        parse_datetime(value, ZoneInfo("UTC"))
-    except CoercionError as exc:
-        raise click.BadParameter(
-            f"{exc}; write 2026-12-24, 2026-12-24T09:00 or 2026-12-24T09:00:00+01:00 "
-            "(without an offset, the site's timezone applies)",
-            ctx,
-            param,
-        ) from None
+    """Refuse a malformed --at as a usage error before any work is done."""
+    problem = None if value is None else instant_problem(value)
+    if problem:
+        raise click.BadParameter(problem, ctx, param)
     return value
 
 

@@ -161,6 +161,20 @@ def parse_datetime(text: str, zone: ZoneInfo) -> dt.datetime:
     return parsed
 
 
+def instant_problem(text: str) -> str | None:
+    """Why `text` cannot be the instant a build runs as of (`--at`, the preview's `?at=`),
+    or None when it can. Only the format is judged, in UTC (which takes every form): the
+    site's zone is applied by the build, once the site is read."""
+    try:
+        parse_datetime(text, ZoneInfo("UTC"))
+    except CoercionError as exc:
+        return (
+            f"{exc}; write 2026-12-24, 2026-12-24T09:00 or 2026-12-24T09:00:00+01:00 "
+            "(without an offset, the site's timezone applies)"
+        )
+    return None
+
+
 def _why(exc: ValueError) -> str:
     """What `fromisoformat` found wrong, when it says more than "invalid format"."""
     reason = str(exc)

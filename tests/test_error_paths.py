@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from conftest import FIXED_AT, write_site
+from omnipub.build import BuildOptions
 from omnipub.cli import cli
 
 GOOD = """\
@@ -131,3 +135,27 @@ def test_a_bad_at_is_a_usage_error_naming_the_formats(
     assert "write 2026-12-24, 2026-12-24T09:00 or 2026-12-24T09:00:00+01:00" in output
     assert "crashed" not in output
     assert not (root / "public").exists()
+
+
+@pytest.mark.parametrize("at", ["garbage", "2026-13-40", "2026-12-01T09:00%2B25:00"])
+def test_preview_with_a_bad_at_answers_400_without_a_traceback(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], at: str
+) -> None:
+    from omnipub.serve import start
+
+    root = write_site(tmp_path / "site", GOOD)
+    httpd, _session, stop = start(BuildOptions(root=root, executor="serial"), "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/_preview/?at={at}"
+    try:
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(url, timeout=10)
+        assert answer.value.code == 400
+        assert answer.value.headers["Content-Type"].startswith("text/plain")
+        body = answer.value.read().decode()
+        assert body.startswith("bad 'at': must be a date, got "), body
+        assert "write 2026-12-24, 2026-12-24T09:00" in body
+        time.sleep(0.1)  # a handler thread that crashed prints after its reply
+    finally:
+        stop.set()
+        httpd.shutdown()
+    assert "Traceback" not in capfd.readouterr().err
