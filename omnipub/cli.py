@@ -81,11 +81,12 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except BuildFailed as exc:
             if as_json:
-                click.echo(json.dumps(_failure_report(exc.diagnostics), indent=1))
-            _print_diagnostics(exc.diagnostics)
-            noun = "error" if len(exc.diagnostics) == 1 else "errors"
+                report = _failure_report([*exc.diagnostics, *exc.warnings])
+                click.echo(json.dumps(report, indent=1))
+            # warnings first: the errors, which must be fixed, end next to the summary
+            _print_diagnostics([*exc.warnings, *exc.diagnostics], kwargs.get("quiet", False))
             click.secho(
-                f"build failed: {len(exc.diagnostics)} {noun}; the previous output is untouched",
+                f"build failed: {exc}; the previous output is untouched",
                 fg="red",
                 err=True,
             )
@@ -332,7 +333,7 @@ def check_command(
         if wanted:
             problems.extend(audit(result, sink))
     if problems:
-        raise BuildFailed(problems)
+        raise BuildFailed(problems, result.diagnostics.warnings)
     if as_json:
         click.echo(json.dumps(_report(result.summary()), indent=1, sort_keys=True))
     _print_diagnostics(result.diagnostics.warnings)

@@ -159,3 +159,72 @@ def test_preview_with_a_bad_at_answers_400_without_a_traceback(
         stop.set()
         httpd.shutdown()
     assert "Traceback" not in capfd.readouterr().err
+
+
+ONE_ERROR_ONE_WARNING = GOOD + (
+    "-- content/articles/bad.md --\n---\ntitle: Bad\n---\nSee [nothing](nothing.md).\n"
+    "-- content/articles/odd.md --\n---\ntitle: Odd\ncolour: red\n---\n"
+)
+ERROR = "content/articles/bad.md:4: error[link.broken]"
+WARNING = "content/articles/odd.md:3: warning[front-matter.unknown]: unknown field 'colour'"
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_failing_build_reports_its_warnings_with_its_errors(tmp_path: Path, command: str) -> None:
+    root = write_site(tmp_path / "site", ONE_ERROR_ONE_WARNING)
+    code, _stdout, output = invoke(command, str(root), "--at", FIXED_AT)
+    assert code == 1, output
+    assert ERROR in output and WARNING in output
+    assert output.index(WARNING) < output.index(ERROR), "errors come last, by the summary"
+    assert "build failed: 1 error, 1 warning;" in output
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_failing_json_report_lists_warnings_too(tmp_path: Path, command: str) -> None:
+    root = write_site(tmp_path / "site", ONE_ERROR_ONE_WARNING)
+    code, stdout, output = invoke(command, str(root), "--at", FIXED_AT, "--json")
+    assert code == 1, output
+    report = json.loads(stdout)
+    assert report["ok"] is False
+    assert [(d["path"], d["code"]) for d in report["errors"]] == [
+        ("content/articles/bad.md", "link.broken")
+    ]
+    assert [(d["path"], d["code"]) for d in report["warnings"]] == [
+        ("content/articles/odd.md", "front-matter.unknown")
+    ]
+
+
+def test_quiet_hides_warnings_but_the_summary_counts_them(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "site", ONE_ERROR_ONE_WARNING)
+    code, _stdout, output = invoke("build", str(root), "--at", FIXED_AT, "--quiet")
+    assert code == 1, output
+    assert ERROR in output and WARNING not in output
+    assert "build failed: 1 error, 1 warning;" in output
+
+
+def test_a_failed_audit_in_check_keeps_the_warnings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from omnipub import checks
+    from omnipub.diagnostics import Diagnostic, Severity
+
+    odd = "-- content/articles/odd.md --\n---\ntitle: Odd\ncolour: red\n---\n"
+    root = write_site(tmp_path / "site", GOOD + odd)
+    failing = Diagnostic(Severity.ERROR, "audit.test", "an audit failed")
+    monkeypatch.setattr(checks, "check_links", lambda result, sink: [failing])
+    code, stdout, output = invoke("check", str(root), "--at", FIXED_AT, "--links", "--json")
+    assert code == 1, output
+    assert "error[audit.test]: an audit failed" in output and WARNING in output
+    assert "build failed: 1 error, 1 warning;" in output
+    assert [d["code"] for d in json.loads(stdout)["warnings"]] == ["front-matter.unknown"]
+
+
+def test_a_failed_watch_rebuild_reports_its_warnings_too(tmp_path: Path) -> None:
+    from omnipub.watch import rebuild
+
+    root = write_site(tmp_path / "site", ONE_ERROR_ONE_WARNING)
+    lines: list[str] = []
+    assert rebuild(BuildOptions(root=root, at=FIXED_AT, executor="serial"), lines.append) is None
+    text = "\n".join(lines)
+    assert ERROR in text and WARNING in text
+    assert "build failed: 1 error, 1 warning;" in text
