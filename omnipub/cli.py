@@ -30,6 +30,7 @@ from .diagnostics import (
     OmnipubError,
     UsageError,
 )
+from .executors import executor_problem
 from .publish import read_manifest
 from .schema import instant_problem
 from .stamp import output_folder, unchanged
@@ -42,6 +43,14 @@ SITE = click.argument(
 def _check_at(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Refuse a malformed --at as a usage error before any work is done."""
     problem = None if value is None else instant_problem(value)
+    if problem:
+        raise click.BadParameter(problem, ctx, param)
+    return value
+
+
+def _check_executor(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse an unknown --executor before the build, which meets it only when it renders."""
+    problem = None if value is None else executor_problem(value)
     if problem:
         raise click.BadParameter(problem, ctx, param)
     return value
@@ -218,6 +227,7 @@ def cli() -> None:
     "--executor",
     "executor",
     metavar="KIND",
+    callback=_check_executor,
     help="Where renders run: serial, process (default on several cores), "
     "dask-local or dask://HOST:PORT (needs omnipub[dask]).",
 )

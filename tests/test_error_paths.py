@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import FIXED_AT, write_site
+from conftest import FIXED_AT, MINIMAL_CONFIG, write_site
 from omnipub.build import BuildOptions
 from omnipub.cli import cli
 
@@ -228,3 +228,73 @@ def test_a_failed_watch_rebuild_reports_its_warnings_too(tmp_path: Path) -> None
     text = "\n".join(lines)
     assert ERROR in text and WARNING in text
     assert "build failed: 1 error, 1 warning;" in text
+
+
+BAD_CONFIG = {
+    "site is not a table": ('site = "x"\n', "omnipub.toml:1: error[config.value]: 'site' must"),
+    "a language is not a table": (
+        MINIMAL_CONFIG.replace('[languages.en]\nname = "English"\nlocale = "en_GB"', "")
+        + '[languages]\nen = "English"\n',
+        "error[config.value]: 'languages.en' must be a table, got 'English'",
+    ),
+    "max_file_mb is not a number": (
+        MINIMAL_CONFIG.replace("[site]\n", '[site]\nmax_file_mb = "big"\n'),
+        "omnipub.toml:2: error[config.value]: 'site.max_file_mb' must be a number",
+    ),
+    "silence is not a list": (
+        MINIMAL_CONFIG.replace("[site]\n", "[site]\nsilence = 3\n"),
+        "omnipub.toml:2: error[config.value]: 'site.silence' must be a list of text, got '3'",
+    ),
+    "build.channels is not a list": (
+        MINIMAL_CONFIG + '[build]\nchannels = "web"\n',
+        "error[config.value]: 'build.channels' must be a list of text, got 'web'",
+    ),
+    "a field is not a table": (
+        MINIMAL_CONFIG + '[types.article.fields]\ncolour = "int"\n',
+        "error[config.value]: 'types.article.fields.colour' must be a table, got 'int'",
+    ),
+    "choices is not a list": (
+        MINIMAL_CONFIG + '[types.article.fields]\ncolour = {kind = "enum", choices = 3}\n',
+        "error[config.value]: 'types.article.fields.colour.choices' must be a list of text",
+    ),
+    "a section is not a table": (
+        MINIMAL_CONFIG + '[sections]\narticles = "Journal"\n',
+        "error[config.value]: 'sections.articles' must be a table, got 'Journal'",
+    ),
+    "allow_html is quoted": (
+        MINIMAL_CONFIG + '[markdown]\nallow_html = "no"\n',
+        "error[config.value]: 'markdown.allow_html' must be true or false, got 'no'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CONFIG))
+def test_a_bad_config_value_is_a_located_error(tmp_path: Path, case: str) -> None:
+    toml, message = BAD_CONFIG[case]
+    root = write_site(tmp_path / "site", GOOD + "-- omnipub.toml --\n" + toml)
+    code, _stdout, output = invoke("build", str(root), "--at", FIXED_AT)
+    assert code == 1, output
+    assert message in output and "hint:" in output
+    assert "crashed" not in output
+
+
+@pytest.mark.parametrize("executor", ["bogus", "", "dask://"])
+def test_an_unknown_executor_is_a_usage_error(tmp_path: Path, executor: str) -> None:
+    root = write_site(tmp_path / "site", GOOD)
+    code, _stdout, output = invoke("build", str(root), "--at", FIXED_AT, "--executor", executor)
+    assert code == 2, output
+    assert "Error: Invalid value for '--executor': unknown executor" in output
+    assert "use serial, process, dask-local or dask://HOST:PORT" in output
+
+
+def test_an_unreachable_dask_scheduler_is_a_usage_error(tmp_path: Path) -> None:
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("distributed")
+    root = write_site(tmp_path / "site", GOOD)
+    with dask.config.set({"distributed.comm.timeouts.connect": "0.5s"}):
+        code, _stdout, output = invoke(
+            "build", str(root), "--at", FIXED_AT, "--executor", "dask://127.0.0.1:9"
+        )
+    assert code == 2, output
+    assert "error: cannot reach the Dask scheduler at tcp://127.0.0.1:9" in output
+    assert "crashed" not in output
