@@ -29,6 +29,16 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def executor_problem(spec: str) -> str | None:
+    """Why `spec` names no executor, or None: told before the build, not after its model."""
+    kind = spec.strip()
+    if kind in ("auto", "serial", "process", "dask-local"):
+        return None
+    if kind.startswith(("dask://", "tcp://")) and kind.split("://", 1)[1]:
+        return None
+    return f"unknown executor {spec!r}; use serial, process, dask-local or dask://HOST:PORT"
+
+
 @contextmanager
 def executor_for(spec: str | None, routes: int) -> Iterator[tuple[Executor | None, int]]:
     """Yield (executor or None for in-process, worker count)."""
@@ -59,7 +69,14 @@ def executor_for(spec: str | None, routes: int) -> Iterator[tuple[Executor | Non
             client = Client(cluster)
         else:
             address = kind.replace("dask://", "tcp://", 1)
-            client = Client(address)
+            try:
+                client = Client(address)
+            except OSError as exc:  # a wrong address or a scheduler that is down
+                raise UsageError(
+                    f"cannot reach the Dask scheduler at {address}: {exc}",
+                    "check the address and that `dask scheduler` runs there, "
+                    "or use --executor process to render on this machine",
+                ) from exc
             cluster = None
         try:
             workers = max(1, len(client.scheduler_info().get("workers", {})))

@@ -30,6 +30,7 @@ from .cli import SITE, cli, guarded
 from .diagnostics import BuildFailed, Diagnostic, OmnipubError, Severity, UsageError
 from .live import LiveBuild
 from .publish import MemorySink
+from .schema import instant_problem
 from .watch import Coalescer, observe
 
 RELOAD_SCRIPT = """<script>(() => {
@@ -220,6 +221,11 @@ def make_handler(session: Session) -> type[BaseHTTPRequestHandler]:
 
         def preview(self, path: str, query: dict[str, list[str]]) -> None:
             at = (query.get("at") or [None])[0]
+            problem = instant_problem(at) if at else None
+            if problem:  # before the build, which would raise on it
+                message = f"bad 'at': {problem}\n".encode()
+                self.send(HTTPStatus.BAD_REQUEST, message, "text/plain; charset=utf-8")
+                return
             try:
                 result, sink = session.preview_at(at) if at else (session.result, session.sink)
             except BuildFailed as failed:
