@@ -980,13 +980,6 @@ STEPS = int(os.environ.get("PROPERTY_STEPS", "6"))
 #: shrinking a failure to its minimal sequence takes minutes: locally yes, in CI (CI=true) no
 PHASES = [p for p in Phase if p is not Phase.shrink or not os.environ.get("CI")]
 
-KNOWN_STAMP = pytest.mark.xfail(
-    strict=False,
-    raises=AssertionError,
-    reason="KNOWN FAILURE: after an output file is deleted or altered, the next `omnipub "
-    "build` answers 'up to date' from the build stamp and leaves it so",
-)
-
 #: the regression below, as an example of the property
 WIDEN_SCREENS = [
     ("channels", "promotions/boxing-day.md", "{signage: {screens: [oslo-entrance]}}"),
@@ -998,7 +991,7 @@ WIDEN_SCREENS = [
 ]
 
 
-@pytest.mark.parametrize("path", [pytest.param("cli", marks=KNOWN_STAMP), "live"])
+@pytest.mark.parametrize("path", ["cli", "live"])
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -1017,17 +1010,6 @@ def test_incremental_build_equals_clean_build(
 # --- regressions ----------------------------------------------------------------------------
 
 
-#: a failure the current engine has, marked until the engine is fixed (strict: a pass fails
-#: the run, so the mark is removed as soon as the fix lands)
-KNOWN_STALE_PLAYLIST = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="KNOWN FAILURE: widening a promotion's signage screens reuses the newly aimed "
-    "screen's old playlist (london-window.json lacks the promotion)",
-)
-
-
-@KNOWN_STALE_PLAYLIST
 @pytest.mark.parametrize("path", sorted(PATHS))
 def test_freeing_an_events_screens_puts_it_on_every_screen_of_its_store(
     tmp_path: Path, path: str
@@ -1040,7 +1022,6 @@ def test_freeing_an_events_screens_puts_it_on_every_screen_of_its_store(
     assert "Repair cafe" in titles, f"REGRESSION ({path} path): stale playlist {titles}"
 
 
-@KNOWN_STALE_PLAYLIST
 @pytest.mark.parametrize("path", sorted(PATHS))
 def test_widening_a_promotions_screens_puts_it_on_the_new_screen(tmp_path: Path, path: str) -> None:
     """As of 2026-12-27T09:00, a promotion aimed at [oslo-entrance], rebuilt, then at
@@ -1054,7 +1035,6 @@ def test_widening_a_promotions_screens_puts_it_on_the_new_screen(tmp_path: Path,
     )
 
 
-@KNOWN_STAMP
 @pytest.mark.parametrize("kind", ["rm_output", "alter_output"])
 def test_a_build_after_an_output_is_tampered_with_repairs_it(tmp_path: Path, kind: str) -> None:
     run_cli_path(tmp_path, [(kind, 0)])
