@@ -148,7 +148,9 @@ class LiveBuild:
             return None
         laps = _Laps()
         config, site = state.config, result.site
-        now = build_instant(self.options.at, config)
+        now = build_instant(
+            self.options.at if self.options.at is not None else self.options.clock, config
+        )
         if self.next_change is not None and now >= self.next_change:
             return None  # an item appears or disappears: the shape changes
         diagnostics = Diagnostics(strict=self.options.strict, silenced=config.silence)

@@ -61,6 +61,9 @@ def inputs_key(options: BuildOptions, prepared: Prepared) -> str:
                 STAMP_VERSION,
                 sys.version,
                 [c.name for c in prepared.channels],
+                # a real build records itself (lock, deploy manifests): a what-if's stamp
+                # must never stand in for it
+                prepared.what_if,
                 options.drafts,
                 options.strict,
                 sorted(options.base_urls.items()),
@@ -68,8 +71,9 @@ def inputs_key(options: BuildOptions, prepared: Prepared) -> str:
             )
         ).encode()
     )
+    planned = prepared.planned or prepared.channels
     for channel in prepared.channels:
-        h.update(channel_digest(config, channel, options, prepared.channels).encode())
+        h.update(channel_digest(config, channel, options, planned).encode())
     for source in prepared.sources:
         h.update(f"{source.rel}\0{source.kind}\0{source.size}\0{source.mtime_ns}\n".encode())
     return h.hexdigest()
@@ -164,9 +168,10 @@ def unchanged(options: BuildOptions, prepared: Prepared) -> BuildSummary | None:
     key = inputs_key(options, prepared)
     if stamp.key != _full_key(key, prepared.config.root):
         return None
-    if not stamp.settled:
+    if not stamp.settled and prepared.real:
         # a build with changes leaves diffs in the deploy manifests; with nothing changed
-        # they are empty, exactly as a full build would leave them
+        # they are empty, exactly as a full build would leave them (a what-if build leaves
+        # the deploy manifests alone)
         manifest = read_manifest(out_dir)
         if manifest is None:
             return None
