@@ -401,8 +401,8 @@ def _build(
         for channel in channels
     }
     memos: dict[Key, tuple[Key, ...]] = {}
-    for cache in caches.values():
-        memos.update(cache.memos)
+    for render_cache in caches.values():
+        memos.update(render_cache.memos)
     digests = Digests(site, plan, images, memos)
     for channel in channels:
         # the lock's channel state (the app's published builds) belongs to the real base
@@ -469,8 +469,8 @@ def _build(
             stats.unchanged,
             stats.removed,
         )
-    for cache in caches.values():
-        cache.save()
+    for render_cache in caches.values():
+        render_cache.save()
     if options.write_lock:
         new_lock = site.lock
         for name, job in jobs.items():
