@@ -28,6 +28,7 @@ from omnipub.diagnostics import Diagnostics, Location
 from omnipub.items import ItemView
 from omnipub.model import Site
 from omnipub.schema import FieldSpec
+from omnipub.templates import translate
 
 HERE = Path(__file__).resolve().parent
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -368,8 +369,8 @@ class SignageChannel(Channel):
             facts = i18n.price(f["price"], f["currency"], locale)
         elif view.type == "promotion":
             until = f["valid_until"].astimezone(store.zone)
-            facts = ctx.env.globals["t"](
-                "Valid until {date}", view.lang, date=i18n.date(until, locale, "long")
+            facts = translate(
+                ctx.env, "Valid until {date}", view.lang, date=i18n.date(until, locale, "long")
             )
         elif view.type == "event":
             start = f["start"].astimezone(store.zone)
