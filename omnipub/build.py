@@ -453,8 +453,8 @@ def _build(
         for channel in channels
     }
     memos: dict[Key, tuple[Key, ...]] = {}
-    for cache in caches.values():
-        memos.update(cache.memos)
+    for render_cache in caches.values():
+        memos.update(render_cache.memos)
     digests = Digests(site, plan, images, memos)
     for channel in channels:
         # the lock's channel state (the app's published builds) belongs to the real base
@@ -521,8 +521,8 @@ def _build(
             stats.unchanged,
             stats.removed,
         )
-    for cache in caches.values():
-        cache.save()
+    for render_cache in caches.values():
+        render_cache.save()
     if options.write_lock and real:
         # a what-if's new ids live in memory only: derived from paths against the same lock,
         # the real build that follows assigns the very same ones and records them

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import click
 
@@ -34,6 +34,18 @@ from .executors import executor_problem
 from .publish import read_manifest
 from .schema import instant_problem
 from .stamp import output_folder, unchanged
+
+
+class _ListRow(TypedDict):
+    """One item as `omnipub list` prints it."""
+
+    source: str
+    id: str
+    lang: str
+    type: str
+    visibility: str | None
+    urls: dict[str, str]
+
 
 SITE = click.argument(
     "site", type=click.Path(file_okay=False, path_type=Path), default=".", required=False
@@ -278,7 +290,7 @@ def build_command(
     started = time.perf_counter()
     prepared = prepare(options)
     summary = unchanged(options, prepared)
-    channels = prepared.channels
+    built_channels = prepared.channels
     if summary is not None:
         summary.timings["check"] = time.perf_counter() - started
         manifest = (read_manifest(output_folder(options, prepared)) or {}) if report else {}
@@ -296,7 +308,7 @@ def build_command(
     if not quiet and not as_json:
         _summary(summary, out_dir)
     for name in report:
-        for channel in channels:
+        for channel in built_channels:
             printer = getattr(channel, f"report_{name}", None)
             if printer:
                 click.echo(printer(manifest.get(channel.name, {})))
@@ -374,7 +386,7 @@ def list_command(site: Path, at: str | None, drafts: bool, as_json: bool) -> Non
 
     options = BuildOptions(root=site, at=at, drafts=drafts, write_lock=False)
     result = build(options, sink=MemorySink())
-    rows = []
+    rows: list[_ListRow] = []
     for item in result.site.items:
         urls = {
             c.name: result.plan.item_routes.get((c.name, item.id, item.lang))

@@ -307,9 +307,9 @@ class RenderContext:
         kept = self._filled.get(key)
         usage = current()
         if kept is not None and kept[0] is pre:
-            _pre, text, read, assets = kept
+            _pre, text, kept_read, assets = kept
             if usage is not None:
-                merge_usage(usage, read)
+                merge_usage(usage, kept_read)
             self.route_assets.extend(assets)
             for artifact in assets:
                 self._assets.setdefault(artifact.path, artifact)

@@ -18,6 +18,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -348,7 +349,7 @@ class LiveBuild:
         diagnostics: Diagnostics,
         checks: Diagnostics,
         model: list[Any],
-        digests: dict[tuple[str, ...], str],
+        digests: Digests,
         undo: list[Callable[[], None]],
         laps: _Laps,
     ) -> BuildResult:
@@ -362,7 +363,7 @@ class LiveBuild:
             routes, entries = rendered[name]
             fresh = state.caches[name].fresh
             before = replaced[name] = {r.path: fresh.get(r.path) for r in routes}
-            undo.append(lambda fresh=fresh, before=before: _restore(fresh, before))
+            undo.append(partial(_restore, fresh, before))
             changes: dict[str, Artifact | None] = {}
             assets_changed = False
             for route in routes:
@@ -377,14 +378,14 @@ class LiveBuild:
                 assets_changed |= (old.assets if old else ()) != new.assets
             outputs = ctx.outputs
             previous = {path: dict.get(outputs, path) for path in changes}
-            undo.append(lambda outputs=outputs, previous=previous: _restore(outputs, previous))
+            undo.append(partial(_restore, outputs, previous))
             for path, artifact in changes.items():
                 if artifact is None:
                     dict.pop(outputs, path, None)
                 else:
                     dict.__setitem__(outputs, path, artifact.digest or "")
             kept = (live.finished, live.finish_usage, live.assets)
-            undo.append(lambda live=live, kept=kept: _restore_finish(live, kept))
+            undo.append(partial(_restore_finish, live, kept))
             if _finish_stale(live.finish_usage, changed, changes):
                 ctx.diagnostics = finishing
                 finished, usage = finish_channel(job)
@@ -408,7 +409,7 @@ class LiveBuild:
 
             def read(channel: str, path: str) -> bytes:
                 row = resolved.get(channel, {}).get(path, False)
-                if row is False:
+                if isinstance(row, bool):
                     return sink.files[channel][path]
                 if row is None:
                     raise KeyError(path)
@@ -429,7 +430,7 @@ class LiveBuild:
         state.documents, state.digests, state.model_diagnostics = documents, digests, model
         every = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
         every.items = model + checks.items + finishing.items
-        outputs: dict[str, ChannelOutput] = {}
+        channel_outputs: dict[str, ChannelOutput] = {}
         reports = {}
         for name, before in replaced.items():
             live, fresh = self.channels[name], state.caches[name].fresh
@@ -454,23 +455,23 @@ class LiveBuild:
                 finish_usage=live.finish_usage,
                 assets=live.assets,
             )
-            outputs[name] = out
+            channel_outputs[name] = out
             report = dataclasses.replace(result.reports[name])
             report.rendered, report.reused = out.rendered, out.reused
             report.written = sum(1 for a in written[name].values() if a is not None)
             report.removed = sum(1 for a in written[name].values() if a is None)
             report.unchanged = len(sink.files.get(name, {})) - report.written
             reports[name] = report
-        new = dataclasses.replace(
+        new_result = dataclasses.replace(
             result,
             diagnostics=every,
-            outputs=outputs,
+            outputs=channel_outputs,
             published=sink.published,
             reports=reports,
             timings=laps("adopt"),
         )
-        self.result, self.sink = new, sink
-        return new
+        self.result, self.sink = new_result, sink
+        return new_result
 
 
 class _Laps:

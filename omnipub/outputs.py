@@ -78,10 +78,10 @@ def damaged(
             found.add((channel, path))
             if now is not None or _blob_changed(blobs, digest, (size, mtime, ino)):
                 suspects.add(digest)
-    for channel, files in (manifest or {}).items():
+    for channel, rows in (manifest or {}).items():
         if channel in record:
             continue
-        for path, row in files.items():
+        for path, row in rows.items():
             now = _stat(f"{base}/{channel}/{path}")
             if now is None or now[0] != row.get("size"):
                 found.add((channel, path))

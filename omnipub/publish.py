@@ -142,7 +142,7 @@ class MemorySink:
             for artifact in artifacts:
                 digest = materializer.digest(artifact) if cached else artifact.digest
                 data = self._previous.get(digest) if digest else None
-                if data is None:
+                if data is None or not digest:
                     data = materializer.data(artifact)
                     digest = digest_of(data)
                 self.by_digest[digest] = data
@@ -266,9 +266,9 @@ class DiskSink:
                     if (
                         isinstance(known, dict)
                         and known.get("sha256") == digest
-                        and isinstance(known.get("size"), int)
+                        and isinstance(known_size := known.get("size"), int)
                     ):
-                        size = known["size"]
+                        size = known_size
                     else:
                         size = materializer.blobs.size(digest)
                 rows.append((artifact, digest, size))

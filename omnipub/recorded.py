@@ -34,7 +34,7 @@ class RecordedSite(Site):
     @property
     def languages(self) -> list[str]:
         touch(SITE_PAGES)
-        return Site.languages.fget(self)  # type: ignore[attr-defined,no-any-return]
+        return super().languages
 
     def section_names(self) -> list[str]:
         touch(("site", "sections"))
@@ -46,7 +46,7 @@ class _RecordedItems(dict[tuple[str, str], Item]):
         touch(key)
         return dict.__getitem__(self, key)
 
-    def get(self, key: tuple[str, str], default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: tuple[str, str], default: Any = None) -> Any:
         touch(key)
         return dict.get(self, key, default)
 
@@ -61,7 +61,7 @@ class _RecordedRels(dict[str, Item]):
         touch(("rel", rel))
         return dict.__getitem__(self, rel)
 
-    def get(self, rel: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, rel: str, default: Any = None) -> Any:
         touch(("rel", rel))
         return dict.get(self, rel, default)
 

@@ -10,6 +10,8 @@ build reports every broken output at once.
 from __future__ import annotations
 
 import dataclasses
+from _collections_abc import dict_items, dict_keys, dict_values
+from collections.abc import Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
@@ -259,19 +261,19 @@ class RecordedOutputs(dict[str, str]):
         if usage is not None:
             usage.outputs.add(ALL_OUTPUTS)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         self._all()
         return super().__iter__()
 
-    def items(self):  # type: ignore[no-untyped-def]
+    def items(self) -> dict_items[str, str]:
         self._all()
         return super().items()
 
-    def values(self):  # type: ignore[no-untyped-def]
+    def values(self) -> dict_values[str, str]:
         self._all()
         return super().values()
 
-    def keys(self):  # type: ignore[no-untyped-def]
+    def keys(self) -> dict_keys[str, str]:
         self._all()
         return super().keys()
 
