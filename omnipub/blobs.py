@@ -45,6 +45,11 @@ class BlobStore:
             self._present.add(digest)
         return found
 
+    def forget(self) -> None:
+        """Stat blobs again: some were deleted (see `outputs.verify_blobs`)."""
+        self._present.clear()
+        self._spares.clear()
+
     def put(self, data: bytes, digest: str | None = None) -> str:
         digest = digest or digest_of(data)
         if self.folder is None:

@@ -163,7 +163,8 @@ class _Converter:
             if tokens[i].type == "list_item_open":
                 checked = None
                 if "task-list-item" in str(tokens[i].attrGet("class") or ""):
-                    first = tokens[i + 2].children[0] if tokens[i + 2].children else None
+                    children = tokens[i + 2].children
+                    first = children[0] if children else None
                     checked = bool(first is not None and 'checked="checked"' in first.content)
                 inner, i = self.blocks(tokens, i + 1, "list_item_close")
                 entry: Block = {"blocks": inner}

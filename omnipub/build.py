@@ -22,13 +22,14 @@ import yaml
 
 from . import registry
 from .audit import audit_leaks, audit_paths
+from .blobs import BlobStore
 from .cache import DocumentCache, write_entry
 from .channel import Channel
 from .checks import consistency
 from .collector import collector_paused
 from .config import SiteConfig, load_config
 from .context import RenderContext
-from .depends import site_digests
+from .depends import Digests, Key
 from .diagnostics import Diagnostic, Diagnostics, Location, Severity, UsageError
 from .discover import SourceFile, discover
 from .document import Document, LoadError, parse_document
@@ -39,7 +40,8 @@ from .images import ImageInfo, index_images
 from .incremental import Inputs, RenderCache, instant_parts, static_digest
 from .links import check_links
 from .model import Site, build_site, next_change
-from .publish import DiskSink, Materializer, MemorySink, Published
+from .outputs import damaged, record_path
+from .publish import DiskSink, Materializer, MemorySink, Published, read_manifest
 from .render import ChannelOutput, Job, forget, register, render_channel
 from .resolve import Plan, resolve
 from .schema import parse_datetime
@@ -53,7 +55,11 @@ class BuildOptions:
     root: Path
     out_dir: Path | None = None
     channels: tuple[str, ...] = ()
+    #: a what-if instant (see `what_if`); None builds at the clock's
     at: dt.datetime | str | None = None
+    #: what the clock reads (None: the system clock); tests pin it, and unlike `at` it
+    #: keeps the build a real one
+    clock: dt.datetime | str | None = None
     drafts: bool = False
     strict: bool = False
     #: per-channel base_url overrides (the dev server serves every channel from one host)
@@ -91,7 +97,7 @@ class BuildState:
     jobs: dict[str, Job]
     caches: dict[str, RenderCache]
     materializer: Materializer
-    digests: dict[tuple[str, ...], str]
+    digests: Digests
     #: diagnostics of the stages before rendering (located in content files)
     model_diagnostics: list[Diagnostic]
 
@@ -129,12 +135,22 @@ class Prepared:
     """The first steps of a build: enough to tell whether anything changed."""
 
     config: SiteConfig
+    #: the channels this build renders and publishes
     channels: list[Channel]
     now: dt.datetime
     sources: list[SourceFile]
     diagnostics: Diagnostics
     #: wall clock (ns) before the sources were listed: files changed later are "racy"
     listed_at: int
+    #: every enabled channel (the rendered ones among them): all are planned, so a build of
+    #: some channels links to the others exactly as a build of all does
+    planned: list[Channel] = field(default_factory=list)
+    #: why this is a what-if build (see `what_if`); empty for a real build
+    what_if: tuple[str, ...] = ()
+
+    @property
+    def real(self) -> bool:
+        return not self.what_if
 
 
 @dataclass
@@ -169,17 +185,48 @@ def build_instant(at: dt.datetime | str | None, config: SiteConfig) -> dt.dateti
     return parse_datetime(at, config.timezone)
 
 
-def load_channels(
-    config: SiteConfig, wanted: tuple[str, ...], diagnostics: Diagnostics
-) -> list[Channel]:
-    names = list(wanted or config.enabled_channels)
-    for name in names:
-        if wanted and name not in config.enabled_channels and name not in config.channels:
-            pass  # an explicitly requested channel may run with defaults
-    channels = []
-    for name in sorted(set(names), key=names.index):
-        channels.append(registry.load(name)(config, diagnostics))
-    return channels
+def load_channels(config: SiteConfig, diagnostics: Diagnostics) -> list[Channel]:
+    """Every enabled channel, in the configured order."""
+    names = list(config.enabled_channels)
+    return [registry.load(name)(config, diagnostics) for name in dict.fromkeys(names)]
+
+
+def chosen(config: SiteConfig, wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """The channels `--channel` names (all enabled ones when none): only enabled channels,
+    since the others' URLs are in no output and a real build would delete their folders."""
+    for name in wanted:
+        if name in config.enabled_channels:
+            continue
+        registry.load(name)  # an unknown name: "unknown channel", with the available ones
+        raise UsageError(
+            f"channel {name!r} is not enabled in omnipub.toml",
+            f"add it to [build] channels (enabled: {', '.join(config.enabled_channels)})",
+        )
+    return tuple(dict.fromkeys(wanted or config.enabled_channels))
+
+
+def what_if(options: BuildOptions, config: SiteConfig) -> tuple[str, ...]:
+    """Why a build is a what-if; empty for a real build.
+
+    The one place that decides it. Only a real build (at the clock's instant, of every
+    enabled channel, with the configured base URLs, without drafts, into the configured
+    output folder) may advance what the next builds start from: the channel state in
+    `omnipub.lock` (the app's build history) and the deploy manifests' record of what was
+    published. A what-if reads both and leaves them alone (see docs/configuration.md).
+    """
+    reasons = []
+    if options.at is not None:
+        reasons.append("--at")
+    if options.drafts:
+        reasons.append("--drafts")
+    if options.channels and set(options.channels) != set(config.enabled_channels):
+        reasons.append("--channel")
+    if options.base_urls:  # the dev server's
+        reasons.append("base URLs")
+    configured = (config.root / config.output_dir).resolve()
+    if options.out_dir is not None and options.out_dir.resolve() != configured:
+        reasons.append("--out")
+    return tuple(reasons)
 
 
 def load_documents(
@@ -288,16 +335,19 @@ def prepare(options: BuildOptions) -> Prepared:
     diagnostics = Diagnostics(strict=options.strict)
     config = load_config(root, diagnostics)
     diagnostics.silenced = config.silence
+    reasons = what_if(options, config)
     if options.base_urls:
         channels_cfg = {k: dict(v) for k, v in config.channels.items()}
         for name, url in options.base_urls.items():
             channels_cfg.setdefault(name, {})["base_url"] = url
         object.__setattr__(config, "channels", channels_cfg)
-    channels = load_channels(config, options.channels, diagnostics)
-    now = build_instant(options.at, config)
+    wanted = chosen(config, options.channels)
+    planned = load_channels(config, diagnostics)
+    channels = [channel for channel in planned if channel.name in wanted]
+    now = build_instant(options.at if options.at is not None else options.clock, config)
     listed_at = time.time_ns()
     sources = discover(config, diagnostics)
-    return Prepared(config, channels, now, sources, diagnostics, listed_at)
+    return Prepared(config, channels, now, sources, diagnostics, listed_at, planned, reasons)
 
 
 def build(
@@ -343,6 +393,9 @@ def _build(
         prepared.sources,
     )
     root, diagnostics = config.root, prepared.diagnostics
+    planned = prepared.planned or channels
+    # the one place a build is found real (see `what_if`); a build into memory never is
+    real = prepared.real and sink is None
     to_disk = sink is None and options.use_cache
     stamp_key = inputs_key(options, prepared) if to_disk else ""
     lap("config")
@@ -361,36 +414,55 @@ def _build(
 
     # model
     lock = Lock.read(root)
-    traits = {c.name: c.traits() for c in _all_traits(channels)}
+    traits = {c.name: c.traits() for c in _all_traits(planned)}
     site = build_site(config, documents, traits, lock, now, diagnostics, options.drafts, data)
     check_links(site, images, diagnostics)
     lap("model")
 
     # resolve
     static = [s.rel for s in sources if s.kind == "static"]
-    plan = resolve(site, channels, static, diagnostics)
+    plan = resolve(site, planned, static, diagnostics)
     diagnostics.raise_if_errors()
     model_diagnostics = list(diagnostics.items)
     lap("resolve")
 
-    # render
+    # check what the last build published: a file deleted or altered since is written
+    # again, and a blob it shares damaged bytes with is rendered again (see `outputs.py`)
     state_dir = config.state_dir if options.use_cache else None
+    out_dir = options.out_dir or (root / config.output_dir)
+    if sink is None:
+        record = record_path(state_dir, out_dir) if state_dir else None
+        previous = read_manifest(out_dir)
+        blobs = BlobStore(state_dir / "cache" / "blobs" if state_dir else None)
+        broken = damaged(out_dir, previous, record, blobs)
+        partial = len(channels) < len(planned)
+        sink = DiskSink(out_dir, record, broken, real=real, partial=partial)
+    lap("check")
+
+    # render
     dev = bool(options.base_urls)
-    digests, shape = site_digests(site, images)
     materializer = Materializer(root, state_dir)
     job_key = f"build-{os.getpid()}-{id(site)}"
     jobs: dict[str, Job] = {}
-    caches: dict[str, RenderCache] = {}
+    caches = {
+        channel.name: RenderCache(
+            state_dir / "cache" if state_dir else None,
+            channel.name,
+            channel_digest(config, channel, options, planned),
+        )
+        for channel in channels
+    }
+    memos: dict[Key, tuple[Key, ...]] = {}
+    for render_cache in caches.values():
+        memos.update(render_cache.memos)
+    digests = Digests(site, plan, images, memos)
     for channel in channels:
         # the lock's channel state (the app's published builds) belongs to the real base
         # URLs: a build with others (the dev server) starts from none and never keeps its own
         ctx = make_context(site, channel, plan, images, diagnostics, Lock() if dev else lock)
-        fixed = channel_digest(config, channel, options, channels)
-        inputs = Inputs(channel.name, digests, shape, instant_parts(now))
+        ctx.digests = digests
+        inputs = Inputs(channel.name, digests, instant_parts(now))
         jobs[channel.name] = Job(channel, ctx, inputs, materializer.blobs)
-        caches[channel.name] = RenderCache(
-            state_dir / "cache" if state_dir else None, channel.name, fixed
-        )
     outputs: dict[str, ChannelOutput] = {}
     reports: dict[str, ChannelReport] = {}
     register(job_key, jobs)
@@ -431,9 +503,7 @@ def _build(
     lap("audit")
 
     # publish
-    out_dir = options.out_dir or (root / config.output_dir)
-    target = sink if sink is not None else DiskSink(out_dir)
-    published = target.publish(artifacts, materializer)
+    published = sink.publish(artifacts, materializer)
     for name, stats in published.stats.items():
         report = reports[name]
         report.outputs, report.bytes = stats.files, stats.bytes
@@ -442,12 +512,14 @@ def _build(
             stats.unchanged,
             stats.removed,
         )
-    for cache in caches.values():
-        cache.save()
-    if options.write_lock:
+    for render_cache in caches.values():
+        render_cache.save()
+    if options.write_lock and real:
+        # a what-if's new ids live in memory only: derived from paths against the same lock,
+        # the real build that follows assigns the very same ones and records them
         new_lock = site.lock
         for name, job in jobs.items():
-            if job.ctx.new_state is not None and not dev:
+            if job.ctx.new_state is not None:
                 new_lock.channels[name] = job.ctx.new_state
         new_lock.write(root)
     lap("publish")
@@ -471,7 +543,7 @@ def _build(
     if to_disk:
         shown = {p for cache in caches.values() for e in cache.fresh.values() for p in e.now}
         shown |= {p for out in outputs.values() if out.finish_usage for p in out.finish_usage.now}
-        settled = all(not (r.written or r.removed) for r in reports.values())
+        settled = published.settled and all(not (r.written or r.removed) for r in reports.values())
         summary = result.summary()
         write_stamp(options, prepared, stamp_key, shown, next_change(site), settled, summary)
     return result
@@ -498,6 +570,9 @@ def audit_consistency(
 ) -> None:
     """Every build checks that the items it re-rendered state the same facts everywhere."""
     rendered = {name: set(out.rendered_paths) for name, out in outputs.items()}
+    if set(plan.routes_by_channel) - set(outputs):  # `--channel`: audit what was built
+        routes = {k: r for k, r in plan.item_routes.items() if k[0] in outputs}
+        plan = dataclasses.replace(plan, item_routes=routes, _twins=None)
     keys = {
         (route.item_id, route.lang)
         for name, routes in plan.routes_by_channel.items()

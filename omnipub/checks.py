@@ -132,7 +132,7 @@ def check_leaks(result: BuildResult, sink: MemorySink) -> list[Diagnostic]:
 
 
 def _json_ld(doc: lxml.html.HtmlElement) -> list[dict]:
-    return [json.loads(s.text) for s in doc.findall(".//script[@type='application/ld+json']")]
+    return [json.loads(s.text or "") for s in doc.findall(".//script[@type='application/ld+json']")]
 
 
 def check_consistency(result: BuildResult, sink: MemorySink) -> list[Diagnostic]:

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import click
 
@@ -30,12 +30,47 @@ from .diagnostics import (
     OmnipubError,
     UsageError,
 )
+from .executors import executor_problem
 from .publish import read_manifest
+from .schema import instant_problem
 from .stamp import output_folder, unchanged
+
+
+class _ListRow(TypedDict):
+    """One item as `omnipub list` prints it."""
+
+    source: str
+    id: str
+    lang: str
+    type: str
+    visibility: str | None
+    urls: dict[str, str]
+
 
 SITE = click.argument(
     "site", type=click.Path(file_okay=False, path_type=Path), default=".", required=False
 )
+
+
+def _check_at(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a malformed --at as a usage error before any work is done."""
+    problem = None if value is None else instant_problem(value)
+    if problem:
+        raise click.BadParameter(problem, ctx, param)
+    return value
+
+
+def _check_executor(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse an unknown --executor before the build, which meets it only when it renders."""
+    problem = None if value is None else executor_problem(value)
+    if problem:
+        raise click.BadParameter(problem, ctx, param)
+    return value
+
+
+def at_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--at WHEN`, the same on every command that builds as of an instant."""
+    return click.option("--at", "at", metavar="WHEN", callback=_check_at, help=help)
 
 
 def _print_diagnostics(items: list[Diagnostic], quiet: bool = False) -> None:
@@ -67,11 +102,12 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except BuildFailed as exc:
             if as_json:
-                click.echo(json.dumps(_failure_report(exc.diagnostics), indent=1))
-            _print_diagnostics(exc.diagnostics)
-            noun = "error" if len(exc.diagnostics) == 1 else "errors"
+                report = _failure_report([*exc.diagnostics, *exc.warnings])
+                click.echo(json.dumps(report, indent=1))
+            # warnings first: the errors, which must be fixed, end next to the summary
+            _print_diagnostics([*exc.warnings, *exc.diagnostics], kwargs.get("quiet", False))
             click.secho(
-                f"build failed: {len(exc.diagnostics)} {noun}; the previous output is untouched",
+                f"build failed: {exc}; the previous output is untouched",
                 fg="red",
                 err=True,
             )
@@ -193,12 +229,7 @@ def cli() -> None:
     metavar="NAME",
     help="Build only this channel; repeat for several.",
 )
-@click.option(
-    "--at",
-    "at",
-    metavar="WHEN",
-    help="Build as of this instant, e.g. 2026-12-24T09:00 (default: now).",
-)
+@at_option("Build as of this instant, e.g. 2026-12-24T09:00 (default: now).")
 @click.option("--drafts", is_flag=True, help="Include drafts.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (for CI).")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
@@ -208,6 +239,7 @@ def cli() -> None:
     "--executor",
     "executor",
     metavar="KIND",
+    callback=_check_executor,
     help="Where renders run: serial, process (default on several cores), "
     "dask-local or dask://HOST:PORT (needs omnipub[dask]).",
 )
@@ -258,7 +290,7 @@ def build_command(
     started = time.perf_counter()
     prepared = prepare(options)
     summary = unchanged(options, prepared)
-    channels = prepared.channels
+    built_channels = prepared.channels
     if summary is not None:
         summary.timings["check"] = time.perf_counter() - started
         manifest = (read_manifest(output_folder(options, prepared)) or {}) if report else {}
@@ -276,7 +308,7 @@ def build_command(
     if not quiet and not as_json:
         _summary(summary, out_dir)
     for name in report:
-        for channel in channels:
+        for channel in built_channels:
             printer = getattr(channel, f"report_{name}", None)
             if printer:
                 click.echo(printer(manifest.get(channel.name, {})))
@@ -284,7 +316,7 @@ def build_command(
 
 @cli.command("check")
 @SITE
-@click.option("--at", "at", metavar="WHEN", help="Check as of this instant.")
+@at_option("Check as of this instant.")
 @click.option("--drafts", is_flag=True, help="Include drafts.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option(
@@ -323,9 +355,9 @@ def check_command(
         if wanted:
             problems.extend(audit(result, sink))
     if problems:
-        raise BuildFailed(problems)
+        raise BuildFailed(problems, result.diagnostics.warnings)
     if as_json:
-        click.echo(json.dumps(_report(result), indent=1, sort_keys=True))
+        click.echo(json.dumps(_report(result.summary()), indent=1, sort_keys=True))
     _print_diagnostics(result.diagnostics.warnings)
     if len(result.site.languages) > 1 and not as_json:
         from .coverage import report as coverage_report
@@ -344,7 +376,7 @@ def check_command(
 
 @cli.command("list")
 @SITE
-@click.option("--at", "at", metavar="WHEN", help="Visibility as of this instant.")
+@at_option("Visibility as of this instant.")
 @click.option("--drafts", is_flag=True, help="Include drafts.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @guarded
@@ -354,7 +386,7 @@ def list_command(site: Path, at: str | None, drafts: bool, as_json: bool) -> Non
 
     options = BuildOptions(root=site, at=at, drafts=drafts, write_lock=False)
     result = build(options, sink=MemorySink())
-    rows = []
+    rows: list[_ListRow] = []
     for item in result.site.items:
         urls = {
             c.name: result.plan.item_routes.get((c.name, item.id, item.lang))

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .diagnostics import Diagnostics, Location, UsageError
-from .schema import KINDS, TypeRegistry
+from .schema import KINDS, TypeRegistry, describe
 
 CONFIG_NAME = "omnipub.toml"
 
@@ -121,6 +121,48 @@ def _zone(name: str, where: Location, diagnostics: Diagnostics) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def _table(value: Any, name: str, where: Location, diagnostics: Diagnostics) -> dict[str, Any]:
+    """`value` when it is a table, else an error and {}: a scalar where a table belongs would
+    otherwise fail far from omnipub.toml, as a crash."""
+    if isinstance(value, dict):
+        return value
+    diagnostics.error(
+        "config.value",
+        f"{name!r} must be a table, got {describe(value)}",
+        where,
+        f"write it as [{name}] followed by key = value lines",
+    )
+    return {}
+
+
+def _texts(
+    value: Any, name: str, where: Location, diagnostics: Diagnostics, default: tuple[str, ...]
+) -> tuple[str, ...]:
+    """`value` when it is a list of text, else an error and `default` (a lone string would
+    otherwise be read letter by letter)."""
+    if isinstance(value, list) and all(isinstance(entry, str) for entry in value):
+        return tuple(value)
+    diagnostics.error(
+        "config.value",
+        f"{name!r} must be a list of text, got {describe(value)}",
+        where,
+        f'write {name.rsplit(".", 1)[-1]} = ["a", "b"]',
+    )
+    return default
+
+
+def _max_file_bytes(value: Any, where: Location, diagnostics: Diagnostics) -> int:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return int(value * 1024 * 1024)
+    diagnostics.error(
+        "config.value",
+        f"'site.max_file_mb' must be a number of megabytes above 0, got {describe(value)}",
+        where,
+        "write max_file_mb = 10",
+    )
+    return 10 * 1024 * 1024
+
+
 def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
     """Read and check `omnipub.toml`; problems go to `diagnostics`, usage errors raise."""
     path = root / CONFIG_NAME
@@ -155,7 +197,7 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
             where(key),
             f"known tables: {', '.join(sorted(_TOP_KEYS))}",
         )
-    site = data.get("site", {})
+    site = _table(data.get("site", {}), "site", where("site"), diagnostics)
     for key in sorted(set(site) - _SITE_KEYS):
         diagnostics.warning(
             "config.unknown",
@@ -166,7 +208,9 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
 
     zone = _zone(str(site.get("timezone", "UTC")), where("timezone"), diagnostics)
     languages: dict[str, Language] = {}
-    for code, table in sorted(data.get("languages", {}).items()):
+    tables = _table(data.get("languages", {}), "languages", where("languages"), diagnostics)
+    for code, entry in sorted(tables.items()):
+        table = _table(entry, f"languages.{code}", where(code), diagnostics)
         if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]+)?", code):
             diagnostics.error(
                 "config.language",
@@ -189,15 +233,42 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
         languages[default_language] = Language(default_language, default_language, "en")
 
     sections = {
-        name: SectionConfig(name, str(table.get("title", name.title())))
-        for name, table in sorted(data.get("sections", {}).items())
+        name: SectionConfig(
+            name,
+            str(
+                _table(table, f"sections.{name}", where(name), diagnostics).get(
+                    "title", name.title()
+                )
+            ),
+        )
+        for name, table in sorted(
+            _table(data.get("sections", {}), "sections", where("sections"), diagnostics).items()
+        )
     }
-    channels = {name: dict(table) for name, table in data.get("channels", {}).items()}
-    build = data.get("build", {})
-    enabled = tuple(build.get("channels", sorted(channels) or ["web"]))
+    channels = {
+        name: dict(_table(table, f"channels.{name}", where(name), diagnostics))
+        for name, table in _table(
+            data.get("channels", {}), "channels", where("channels"), diagnostics
+        ).items()
+    }
+    build = _table(data.get("build", {}), "build", where("build"), diagnostics)
+    default_channels = tuple(sorted(channels) or ["web"])
+    enabled = default_channels
+    if "channels" in build:
+        enabled = _texts(
+            build["channels"], "build.channels", where("channels"), diagnostics, default_channels
+        )
 
-    for type_name, table in data.get("types", {}).items():
-        for field_name, spec in (table or {}).get("fields", {}).items():
+    types = dict(_table(data.get("types", {}), "types", where("types"), diagnostics))
+    for type_name in list(types):
+        table = _table(types[type_name] or {}, f"types.{type_name}", where(type_name), diagnostics)
+        fields = _table(
+            table.get("fields", {}), f"types.{type_name}.fields", where("fields"), diagnostics
+        )
+        checked: dict[str, Any] = {}
+        for field_name, spec in fields.items():
+            label = f"types.{type_name}.fields.{field_name}"
+            spec = _table(spec, label, where(field_name), diagnostics)
             if spec.get("kind", "string") not in KINDS:
                 diagnostics.error(
                     "config.type",
@@ -205,11 +276,38 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
                     where(field_name),
                     f"kinds: {', '.join(KINDS)}",
                 )
-    md = data.get("markdown", {})
-    markdown = MarkdownConfig(
-        allow_html=bool(md.get("allow_html", False)),
-        allowed_schemes=tuple(md.get("allowed_schemes", MarkdownConfig.allowed_schemes)),
-    )
+            if "choices" in spec:
+                spec = {
+                    **spec,
+                    "choices": _texts(
+                        spec["choices"], f"{label}.choices", where("choices"), diagnostics, ()
+                    ),
+                }
+            checked[field_name] = spec
+        types[type_name] = {**table, "fields": checked}
+    md = _table(data.get("markdown", {}), "markdown", where("markdown"), diagnostics)
+    schemes = MarkdownConfig.allowed_schemes
+    if "allowed_schemes" in md:
+        schemes = _texts(
+            md["allowed_schemes"],
+            "markdown.allowed_schemes",
+            where("allowed_schemes"),
+            diagnostics,
+            schemes,
+        )
+    allow_html = md.get("allow_html", False)
+    if not isinstance(allow_html, bool):  # bool("no") is True: never guess on raw HTML
+        diagnostics.error(
+            "config.value",
+            f"'markdown.allow_html' must be true or false, got {describe(allow_html)}",
+            where("allow_html"),
+            "write allow_html = false (without quotes)",
+        )
+        allow_html = False
+    markdown = MarkdownConfig(allow_html=allow_html, allowed_schemes=schemes)
+    silence: tuple[str, ...] = ()
+    if "silence" in site:
+        silence = _texts(site["silence"], "site.silence", where("silence"), diagnostics, ())
     return SiteConfig(
         root=root,
         title=str(site.get("title", root.name)),
@@ -220,13 +318,15 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
         sections=sections,
         channels=channels,
         enabled_channels=enabled,
-        types=TypeRegistry.from_config(data.get("types", {})),
+        types=TypeRegistry.from_config(types),
         markdown=markdown,
         copyright=str(site.get("copyright", "")),
         author=str(site.get("author", "")),
         output_dir=str(site.get("output_dir", "public")),
-        silence=frozenset(site.get("silence", ())),
-        max_file_bytes=int(float(site.get("max_file_mb", 10)) * 1024 * 1024),
+        silence=frozenset(silence),
+        max_file_bytes=_max_file_bytes(
+            site.get("max_file_mb", 10), where("max_file_mb"), diagnostics
+        ),
         digest=hashlib.sha256(raw_bytes).hexdigest(),
         raw=data,
     )

@@ -14,17 +14,18 @@ import jinja2
 
 from . import blocks, markdown
 from .channel import Artifact, Channel, Route
-from .depends import RECORDER, Usage, merge_usage, paused, touch, touch_now
+from .depends import Digests, Key, Usage, current, merge_usage, recording, touch, touch_now
 from .diagnostics import Diagnostic, Diagnostics, Location, Severity
 from .document import Document
 from .images import ImageInfo, Rendition, plan_renditions
 from .items import Item, ItemView
 from .links import image_source, source_link
+from .model import Site
 from .paths import UnsafePath, split_url
+from .recorded import RecordedSite
 from .templates import render_template
 
 if TYPE_CHECKING:
-    from .model import Site
     from .resolve import Plan
 
 #: filled item bodies kept per channel (a feed page shows the same items as its neighbours)
@@ -42,11 +43,15 @@ class RenderContext:
         diagnostics: Diagnostics,
         state: dict[str, Any] | None = None,
     ) -> None:
-        self.site = site
+        self.site: Site = RecordedSite(site)
         self.channel = channel
         self.name = channel.name
         self.config = channel.config
-        self.plan = plan
+        self._plan = plan
+        #: today's digests (set by the build): a shared index computed here makes its own
+        self.digests: Digests | None = None
+        #: memo key -> the keys computing it read, for the next build (see `memo`)
+        self.memo_reads: dict[Key, tuple[Key, ...]] = {}
         self.env = env
         self.images = images
         self.diagnostics = diagnostics
@@ -60,27 +65,55 @@ class RenderContext:
         #: path -> sha256 of every output this channel's routes produced (set before
         #: `finish`, which may list them: manifests, indexes)
         self.outputs: dict[str, str] = {}
-        self._memo: dict[Any, Any] = {}
+        self._memo: dict[Any, tuple[Any, Key, frozenset[str]]] = {}
         #: (item key, sanitized, widths, sizes) -> (prerendered, HTML, what it read, assets)
         self._filled: dict[tuple[Any, ...], tuple[Any, str, Usage, tuple[Artifact, ...]]] = {}
         #: href -> (its URL in this channel, the item key it points at): links that are
         #: site paths (not sources) resolve the same from every page
-        self._site_links: dict[str, tuple[str, tuple[str, str] | None]] = {}
+        self._site_links: dict[str, tuple[str, frozenset[Key]]] = {}
         self._memo_lock = threading.RLock()
+
+    @property
+    def plan(self) -> Plan:
+        """The whole plan: reading it directly depends on all of it (prefer `routes`,
+        `items` and `url_for`, which record only what they look at)."""
+        touch(("plan",))
+        return self._plan
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """Compute a per-build index once (tag indexes, listings) and share it.
 
-        Reading an index is a dependency on the site's shape, not on each item in it.
+        Computing it records what it read; reading it records one key for the whole index,
+        whose digest is made from the digests of those reads (`depends.Digests`). So a page
+        showing the tag index depends on every item's tags, not on their titles or text.
         """
-        with paused():
-            try:
-                return self._memo[key]
-            except KeyError:
-                with self._memo_lock:
-                    if key not in self._memo:
-                        self._memo[key] = compute()
-                return self._memo[key]
+        found = self._memo.get(key)
+        if found is None:
+            with self._memo_lock:
+                found = self._memo.get(key)
+                if found is None:
+                    memo_key: Key = ("memo", self.name, repr(key))
+                    with recording(Usage()) as read:
+                        value = compute()
+                    assert read is not None
+                    keys = tuple(sorted(read.items, key=repr))
+                    self.memo_reads[memo_key] = keys
+                    if self.digests is not None:
+                        self.digests.learn(memo_key, keys)
+                    found = self._memo[key] = (value, memo_key, frozenset(read.now))
+        value, memo_key, now = found
+        usage = current()
+        if usage is not None:
+            usage.items.add(memo_key)
+            usage.now |= now
+        return value
+
+    def forget(self, changed: set[Key]) -> None:
+        """Drop what this context kept (shared indexes, resolved links, filled bodies) that
+        read one of the `changed` keys: a live rebuild reuses the context."""
+        self._memo = {k: v for k, v in self._memo.items() if v[1] not in changed}
+        self._site_links = {k: v for k, v in self._site_links.items() if changed.isdisjoint(v[1])}
+        self._filled = {k: v for k, v in self._filled.items() if changed.isdisjoint(v[2].items)}
 
     @property
     def now(self) -> Any:
@@ -113,12 +146,11 @@ class RenderContext:
 
     @property
     def usage(self) -> Usage:
-        if RECORDER.usage is None:
-            RECORDER.usage = Usage()
-        return RECORDER.usage
+        """What the render under way has read so far (see `begin`)."""
+        usage = current()
+        return usage if usage is not None else Usage()
 
     def begin(self) -> None:
-        RECORDER.usage = Usage()
         self.route_assets = []
 
     def uses(self, item: Item | ItemView) -> None:
@@ -134,13 +166,17 @@ class RenderContext:
         """The visible items of this channel, newest first (a shared list: do not modify)."""
         return self.memo(
             ("items", lang),
-            lambda: [
-                i.view(self.name) for i in self.plan.selected[self.name] if lang in (None, i.lang)
-            ],
+            lambda: _read(
+                ("sel", self.name, lang),
+                [
+                    i.view(self.name)
+                    for i in self._plan.selected[self.name]
+                    if lang in (None, i.lang)
+                ],
+            ),
         )
 
     def item(self, item_id: str, lang: str) -> ItemView | None:
-        touch((item_id, lang))
         found = self.site.by_key.get((item_id, lang))
         return found.view(self.name) if found and found.visible else None
 
@@ -148,11 +184,14 @@ class RenderContext:
         """This channel's routes, by output name and language (a shared list)."""
         return self.memo(
             ("routes", output, lang),
-            lambda: [
-                r
-                for r in self.plan.routes_by_channel.get(self.name, [])
-                if (output is None or r.output == output) and (lang is None or r.lang == lang)
-            ],
+            lambda: _read(
+                ("routes", self.name, output, lang),
+                [
+                    r
+                    for r in self._plan.routes_by_channel.get(self.name, [])
+                    if (output is None or r.output == output) and (lang is None or r.lang == lang)
+                ],
+            ),
         )
 
     def url_for(
@@ -171,8 +210,8 @@ class RenderContext:
             key = item
         if lang is not None:
             key = (key[0], lang)
-        touch(key)
-        route = self.plan.item_routes.get((channel or self.name, key[0], key[1]))
+        touch(("url", channel or self.name, key[0], key[1]))
+        route = self._plan.item_routes.get((channel or self.name, key[0], key[1]))
         if route is None:
             return None
         if absolute or (channel and channel != self.name):
@@ -214,22 +253,32 @@ class RenderContext:
         return resolve
 
     def _site_link(self, href: str) -> str:
-        """A link that is not to a source: a site path becomes this channel's URL for it."""
+        """A link that is not to a source: a site path becomes this channel's URL for it.
+
+        The same href resolves the same on every page: the answer is kept with what finding
+        it read, which each later use records again."""
         kept = self._site_links.get(href)
         if kept is None:
-            url, key = href, None
-            parts = split_url(href)
-            if parts.path.startswith("/") and not parts.netloc:
-                key = self.plan.web_paths.get(parts.path)
-                if key:
-                    with paused():
+            url = href
+            with recording(Usage()) as read:
+                parts = split_url(href)
+                if parts.path.startswith("/") and not parts.netloc:
+                    key = self._web_path(parts.path)
+                    if key:
                         found = self.url_for(key, absolute=False) or self.url_for(key, "web")
-                    if found:
-                        url = found + (f"#{parts.fragment}" if parts.fragment else "")
-            kept = self._site_links[href] = (url, key)
-        if kept[1] is not None:
-            touch(kept[1])
+                        if found:
+                            url = found + (f"#{parts.fragment}" if parts.fragment else "")
+            assert read is not None
+            kept = self._site_links[href] = (url, frozenset(read.items))
+        usage = current()
+        if usage is not None:
+            usage.items |= kept[1]
         return kept[0]
+
+    def _web_path(self, path: str) -> tuple[str, str] | None:
+        """The item whose web page is at `path` (root-relative links in content)."""
+        touch(("webpath", path))
+        return self._plan.web_paths.get(path)
 
     def _image_resolver(
         self, rel: str, widths: tuple[int, ...], sizes: str
@@ -256,23 +305,19 @@ class RenderContext:
         pre = view.prerendered
         key = (view.item.key, sanitized, widths, sizes)
         kept = self._filled.get(key)
-        usage = RECORDER.usage
+        usage = current()
         if kept is not None and kept[0] is pre:
-            _pre, text, read, assets = kept
+            _pre, text, kept_read, assets = kept
             if usage is not None:
-                merge_usage(usage, read)
+                merge_usage(usage, kept_read)
             self.route_assets.extend(assets)
             for artifact in assets:
                 self._assets.setdefault(artifact.path, artifact)
             return text
-        if RECORDER.paused:  # reads are not recorded here: nothing to replay later
-            return self._fill(view, pre, sanitized, widths, sizes)
         start = len(self.route_assets)
-        RECORDER.usage = read = Usage()
-        try:
+        with recording(Usage()) as read:
             text = self._fill(view, pre, sanitized, widths, sizes)
-        finally:
-            RECORDER.usage = usage
+        assert read is not None
         if usage is not None:
             merge_usage(usage, read)
         self._filled[key] = (pre, text, read, tuple(self.route_assets[start:]))
@@ -323,7 +368,7 @@ class RenderContext:
             if link is not None:
                 found = self.site.by_rel.get(link.target_rel)
                 return found.id if found and found.visible else None
-            key = self.plan.web_paths.get(split_url(href).path) if href.startswith("/") else None
+            key = self._web_path(split_url(href).path) if href.startswith("/") else None
             return key[0] if key else None
 
         return target
@@ -426,7 +471,9 @@ class RenderContext:
 
     def template(self, names: Sequence[str], rendering: str, **values: Any) -> str:
         values.setdefault("ctx", self)
-        return render_template(self.env, tuple(names), values, rendering, self.usage.templates.add)
+        usage = current()
+        noted = usage.templates.add if usage is not None else _ignore
+        return render_template(self.env, tuple(names), values, rendering, noted)
 
     def warn(
         self,
@@ -481,6 +528,16 @@ _TYPES = {
     ".woff2": "font/woff2",
     ".pdf": "application/pdf",
 }
+
+
+def _read(key: Key, value: Any) -> Any:
+    """Record that `value` was read, under `key` (whose digest is made from the plan)."""
+    touch(key)
+    return value
+
+
+def _ignore(_name: str) -> None:
+    pass
 
 
 def _media_type(path: str) -> str:

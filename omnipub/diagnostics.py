@@ -8,6 +8,7 @@ every mistake of a build at once. Only at the end of a stage does the build stop
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -139,8 +140,10 @@ class Diagnostics:
         )
 
     def raise_if_errors(self) -> None:
+        """Stop the build if anything is wrong, carrying its warnings too: an author who
+        fixes every error should not then meet a wall of warnings nobody showed."""
         if self.errors:
-            raise BuildFailed(self.errors)
+            raise BuildFailed(self.errors, self.warnings)
 
 
 class OmnipubError(Exception):
@@ -150,9 +153,20 @@ class OmnipubError(Exception):
 
 
 class BuildFailed(OmnipubError):
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+    """A build that stopped: `diagnostics` holds its errors, `warnings` what else it found."""
+
+    def __init__(self, diagnostics: list[Diagnostic], warnings: Sequence[Diagnostic] = ()) -> None:
         self.diagnostics = diagnostics
-        super().__init__(f"{len(diagnostics)} error(s)")
+        self.warnings = list(warnings)
+        super().__init__(count(len(diagnostics), len(self.warnings)))
+
+
+def count(errors: int, warnings: int) -> str:
+    """'1 error', '2 errors, 3 warnings': warnings are named only when there are some."""
+    text = f"{errors} error{'' if errors == 1 else 's'}"
+    if warnings:
+        text += f", {warnings} warning{'' if warnings == 1 else 's'}"
+    return text
 
 
 class UsageError(OmnipubError):

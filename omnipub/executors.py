@@ -6,10 +6,11 @@ Dask distributed cluster through `Client.get_executor()` (`--executor dask://HOS
 to an executor. Small builds run in-process, where starting workers would cost more than
 it saves.
 
-A Dask worker runs tasks on several threads (`dask worker` starts one per core), but a
-render records what it reads in process-wide state (`depends.RECORDER`) and in its
-channel's one context per process: renders on Dask run one at a time per worker process,
-which loses nothing, as rendering holds the GIL.
+A Dask worker runs tasks on several threads (`dask worker` starts one per core). Each
+thread records its own reads (`depends.CURRENT` is a context variable), but a render also
+writes its channel's one context per process (the assets of the route under way): renders
+on Dask run one at a time per worker process, which loses nothing, as rendering holds the
+GIL.
 """
 
 from __future__ import annotations
@@ -44,6 +45,16 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def executor_problem(spec: str) -> str | None:
+    """Why `spec` names no executor, or None: told before the build, not after its model."""
+    kind = spec.strip()
+    if kind in ("auto", "serial", "process", "dask-local"):
+        return None
+    if kind.startswith(("dask://", "tcp://")) and kind.split("://", 1)[1]:
+        return None
+    return f"unknown executor {spec!r}; use serial, process, dask-local or dask://HOST:PORT"
+
+
 @contextmanager
 def executor_for(spec: str | None, routes: int) -> Iterator[tuple[Executor | None, int]]:
     """Yield (executor or None for in-process, worker count)."""
@@ -76,7 +87,14 @@ def executor_for(spec: str | None, routes: int) -> Iterator[tuple[Executor | Non
             client = Client(cluster)
         else:
             address = kind.replace("dask://", "tcp://", 1)
-            client = Client(address)
+            try:
+                client = Client(address)
+            except OSError as exc:  # a wrong address or a scheduler that is down
+                raise UsageError(
+                    f"cannot reach the Dask scheduler at {address}: {exc}",
+                    "check the address and that `dask scheduler` runs there, "
+                    "or use --executor process to render on this machine",
+                ) from exc
             cluster = None
         try:
             workers = max(1, len(client.scheduler_info().get("workers", {})))

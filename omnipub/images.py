@@ -24,6 +24,9 @@ from .discover import SourceFile
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".svg"}
 RENDITION_VERSION = "1"
 
+#: ("rendition", width, height, format, quality, crop?): how a rendition is made from its source
+Transform = tuple[str, int, int, str, int, bool]
+
 
 @dataclass(frozen=True)
 class ImageInfo:
@@ -49,7 +52,7 @@ class Rendition:
     identical: bool = False
 
     @property
-    def transform(self) -> tuple[object, ...] | None:
+    def transform(self) -> Transform | None:
         if self.identical:
             return None
         fmt = "jpeg" if self.media_type == "image/jpeg" else self.media_type.split("/")[1]
@@ -197,7 +200,7 @@ def plan_renditions(
     return out
 
 
-def encode(source: Path, transform: tuple[object, ...], cache_dir: Path | None) -> bytes:
+def encode(source: Path, transform: Transform, cache_dir: Path | None) -> bytes:
     """Produce a rendition's bytes, from the cache when the same one was made before."""
     _kind, width, height, fmt, quality, crop = transform
     raw = source.read_bytes()
@@ -207,9 +210,9 @@ def encode(source: Path, transform: tuple[object, ...], cache_dir: Path | None) 
     cached = cache_dir / key[:2] / key if cache_dir else None
     if cached and cached.is_file():
         return cached.read_bytes()
-    with Image.open(io.BytesIO(raw)) as img:
-        img = ImageOps.exif_transpose(img) or img
-        size = (int(width), int(height))  # type: ignore[call-overload]
+    with Image.open(io.BytesIO(raw)) as opened:
+        img = ImageOps.exif_transpose(opened) or opened
+        size = (int(width), int(height))
         if crop:
             img = ImageOps.fit(img, size, Image.Resampling.LANCZOS)
         else:

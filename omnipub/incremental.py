@@ -18,10 +18,10 @@ from pathlib import Path
 from .atomic import replacing
 from .channel import Artifact, Route
 from .collector import collector_paused
-from .depends import Usage
+from .depends import Key, Usage
 from .diagnostics import Diagnostic
 
-CACHE_VERSION = "routes-5"
+CACHE_VERSION = "routes-6"
 #: render caches kept per channel, one per set of fixed inputs (build, serve, ...)
 KEEP_VARIANTS = 3
 
@@ -30,8 +30,7 @@ KEEP_VARIANTS = 3
 class Entry:
     fingerprint: str
     output: str
-    items: tuple[tuple[str, str], ...]
-    shape: bool
+    items: tuple[Key, ...]
     now: tuple[str, ...]
     #: (path, media type, digest) of each artifact the render produced
     artifacts: tuple[tuple[str, str, str], ...]
@@ -46,8 +45,8 @@ class Inputs:
     """Today's digests, against which recorded dependencies are checked."""
 
     channel: str
-    items: dict[tuple[str, str], str]
-    shape: str
+    #: today's digest of each dependency key (lazy: see `depends.Digests`)
+    items: dict[Key, str]
     #: the build instant by part: "instant", "date", "year"
     now: dict[str, str]
     #: key -> its text in a fingerprint, made once per build: a listing reads hundreds of
@@ -60,8 +59,7 @@ class Inputs:
     def fingerprint(
         self,
         route: Route,
-        items: Iterable[tuple[str, str]],
-        shape: bool,
+        items: Iterable[Key],
         now: Iterable[str],
     ) -> str:
         h = hashlib.sha256()
@@ -72,9 +70,7 @@ class Inputs:
             ).encode()
         )
         # keys and digests joined with separators no key holds
-        h.update("\x1e".join(map(self._pieces.__getitem__, sorted(items))).encode())
-        if shape:
-            h.update(b"shape:" + self.shape.encode())
+        h.update("\x1e".join(map(self._pieces.__getitem__, items)).encode())
         for part in sorted(now):
             h.update(f"now:{part}:{self.now[part]}".encode())
         return h.hexdigest()
@@ -83,12 +79,12 @@ class Inputs:
 class _Pieces(dict[tuple[str, ...], str]):
     """`key -> "part\x1fpart\x1ddigest"`, made on first use ("-" for a key without one)."""
 
-    def __init__(self, digests: dict[tuple[str, ...], str]) -> None:
+    def __init__(self, digests: dict[Key, str]) -> None:
         super().__init__()
         self.digests = digests
 
-    def __missing__(self, key: tuple[str, ...]) -> str:
-        piece = self[key] = "\x1f".join(map(str, key)) + "\x1d" + self.digests.get(key, "-")
+    def __missing__(self, key: Key) -> str:
+        piece = self[key] = "\x1f".join(map(str, key)) + "\x1d" + self.digests[key]
         return piece
 
 
@@ -104,11 +100,11 @@ def make_entry(
     assets: list[Artifact],
     diagnostics: list[Diagnostic] | None = None,
 ) -> Entry:
+    keys = tuple(sorted(usage.items, key=repr))
     return Entry(
-        fingerprint=inputs.fingerprint(route, usage.items, usage.shape, usage.now),
+        fingerprint=inputs.fingerprint(route, keys, usage.now),
         output=route.output,
-        items=tuple(sorted(usage.items)),
-        shape=usage.shape,
+        items=keys,
         now=tuple(sorted(usage.now)),
         artifacts=tuple((a.path, a.media_type, a.digest or "") for a in artifacts),
         assets=tuple(assets),
@@ -119,7 +115,7 @@ def make_entry(
 
 def still_valid(entry: Entry, inputs: Inputs, route: Route) -> bool:
     return entry.output == route.output and entry.fingerprint == inputs.fingerprint(
-        route, entry.items, entry.shape, entry.now
+        route, entry.items, entry.now
     )
 
 
@@ -135,15 +131,22 @@ class RenderCache:
         self.static_digest = static_digest
         self.entries: dict[str, Entry] = {}
         self.fresh: dict[str, Entry] = {}
+        #: shared index -> the keys computing it read (see `RenderContext.memo`)
+        self.memos: dict[Key, tuple[Key, ...]] = {}
         if self.path is None:
             return
         try:
             with self.path.open("rb") as handle, collector_paused():
-                version, digest, entries = pickle.load(handle)
+                version, digest, entries, memos = pickle.load(handle)
         except Exception:  # missing, torn or foreign: start empty
             return
-        if version == CACHE_VERSION and digest == static_digest and isinstance(entries, dict):
-            self.entries = entries
+        if (
+            version == CACHE_VERSION
+            and digest == static_digest
+            and isinstance(entries, dict)
+            and isinstance(memos, dict)
+        ):
+            self.entries, self.memos = entries, memos
 
     def get(self, path: str) -> Entry | None:
         return self.entries.get(path)
@@ -157,7 +160,7 @@ class RenderCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with replacing(self.path) as handle:
             pickle.dump(
-                (CACHE_VERSION, self.static_digest, self.fresh),
+                (CACHE_VERSION, self.static_digest, self.fresh, self.memos),
                 handle,
                 protocol=pickle.HIGHEST_PROTOCOL,
             )

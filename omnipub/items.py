@@ -8,13 +8,13 @@ presentation overrides merged in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from markdown_it.token import Token
 
-from .depends import touch, touch_body
+from .depends import touch, touch_body, touch_field
 from .document import Document
 from .markdown import Heading, LinkRef, Prerendered
 
@@ -67,26 +67,33 @@ class Item:
 
     @property
     def title(self) -> str:
+        touch_field(self.key, "title")
         return str(self.fields.get("title", ""))
 
     @property
     def summary(self) -> str:
+        touch_field(self.key, "summary")
         return str(self.fields.get("summary") or "")
 
     @property
     def date(self) -> dt.datetime | None:
+        touch_field(self.key, "date")
         return self.fields.get("date")
 
     @property
     def updated(self) -> dt.datetime | None:
+        touch_field(self.key, "updated")
+        touch_field(self.key, "date")
         return self.fields.get("updated") or self.fields.get("date")
 
     @property
     def tags(self) -> list[str]:
+        touch_field(self.key, "tags")
         return list(self.fields.get("tags") or [])
 
     @property
     def weight(self) -> int:
+        touch_field(self.key, "weight")
         return int(self.fields.get("weight") or 0)
 
     def line_of(self, name: str) -> int | None:
@@ -131,6 +138,7 @@ class ItemView:
 
     @property
     def channel_view(self) -> ChannelView:
+        touch((*self.item.key, "c", self.channel))
         if self._version != self.item.version:
             self._refresh()
         return self._view
@@ -143,12 +151,11 @@ class ItemView:
 
     @property
     def fields(self) -> Mapping[str, Any]:
-        touch(self.item.key)
-        return self._fields
+        """The merged fields; each field read is recorded on its own."""
+        return RecordedFields(self.item.key, self._fields)
 
     @property
     def options(self) -> Mapping[str, Any]:
-        touch(self.item.key)
         return self.channel_view.options
 
     @property
@@ -183,47 +190,78 @@ class ItemView:
 
     @property
     def type(self) -> str:
+        touch(self.item.key)
         return self.item.type
 
     @property
     def section(self) -> str | None:
+        touch(self.item.key)
         return self.item.section
 
     @property
     def rel(self) -> str:
+        touch(self.item.key)
         return self.item.rel
 
     @property
     def title(self) -> str:
-        touch(self.item.key)
+        touch_field(self.item.key, "title")
         return str(self._fields.get("title", ""))
 
     @property
     def summary(self) -> str:
-        touch(self.item.key)
+        touch_field(self.item.key, "summary")
         return str(self._fields.get("summary") or "")
 
     @property
     def tags(self) -> list[str]:
-        touch(self.item.key)
+        touch_field(self.item.key, "tags")
         return self.item.tags
 
     @property
     def date(self) -> dt.datetime | None:
-        touch(self.item.key)
+        touch_field(self.item.key, "date")
         return self.item.date
 
     @property
     def updated(self) -> dt.datetime | None:
-        touch(self.item.key)
+        touch_field(self.item.key, "updated")
+        touch_field(self.item.key, "date")
         return self.item.updated
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        touch(self.item.key)
+        touch_field(self.item.key, name)
         return self._fields.get(name)
 
     def line_of(self, name: str) -> int | None:
         line = self.item.document.line_of(f"channels.{self.channel}.{name}")
         return line or self.item.line_of(name)
+
+
+class RecordedFields(Mapping[str, Any]):
+    """An item's fields as a render reads them: each look-up is a dependency on that field
+    alone, a walk over all of them a dependency on every field (key `"*"`)."""
+
+    __slots__ = ("_key", "_fields")
+
+    def __init__(self, key: tuple[str, str], fields: Mapping[str, Any]) -> None:
+        self._key, self._fields = key, fields
+
+    def __getitem__(self, name: str) -> Any:
+        touch_field(self._key, name)
+        return self._fields[name]
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            touch_field(self._key, name)
+        return name in self._fields
+
+    def __iter__(self) -> Iterator[str]:
+        touch_field(self._key, "*")
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        touch_field(self._key, "*")
+        return len(self._fields)

@@ -18,6 +18,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,12 @@ from .audit import leak_marks, scan
 from .build import BuildOptions, BuildResult, BuildState, build, build_instant
 from .channel import Artifact, Route
 from .checks import consistency
-from .depends import body_key, item_digests, shape_of
+from .depends import Digests, Key, item_digest, item_keys, memo_digest
 from .diagnostics import Diagnostics
 from .discover import SourceFile, is_ignored
 from .document import Document, LoadError, parse_document
 from .incremental import Entry, instant_parts
-from .items import ChannelView, Item
+from .items import Item
 from .links import check_links
 from .model import next_change, remake_items
 from .publish import MemorySink
@@ -148,7 +149,9 @@ class LiveBuild:
             return None
         laps = _Laps()
         config, site = state.config, result.site
-        now = build_instant(self.options.at, config)
+        now = build_instant(
+            self.options.at if self.options.at is not None else self.options.clock, config
+        )
         if self.next_change is not None and now >= self.next_change:
             return None  # an item appears or disappears: the shape changes
         diagnostics = Diagnostics(strict=self.options.strict, silenced=config.silence)
@@ -159,11 +162,10 @@ class LiveBuild:
         made = remake_items(site, changed_docs, documents, state.traits, diagnostics)
         if made is None:
             return None
-        if not diagnostics.errors and any(
-            not _same_shape(site.by_key[key], item) for key, item in made.items()
-        ):
-            return None
         diagnostics.raise_if_errors()
+        changed = self._changed_keys(state, made)
+        if changed is None:
+            return None  # the plan read something that changed: plan again, in full
         laps("load")
 
         self.mode = "fast"
@@ -174,7 +176,7 @@ class LiveBuild:
         old_inputs = {name: job.inputs for name, job in state.jobs.items()}
         try:
             site.now = now
-            return self._render(state, documents, made, diagnostics, laps)
+            return self._render(state, documents, made, changed, diagnostics, laps)
         except BaseException:
             for key, content in saved.items():
                 site.by_key[key].restore(content)
@@ -183,6 +185,41 @@ class LiveBuild:
                 job.ctx._now = old_now
                 job.inputs = old_inputs[name]
             raise
+
+    def _changed_keys(
+        self, state: BuildState, made: dict[tuple[str, str], Item]
+    ) -> dict[Key, str] | None:
+        """The dependency keys the remade items change, with their new digests (shared
+        indexes included); None when a change reaches what a channel's plan read, or the
+        order items are listed in, which only planning again in full can follow."""
+        assert self.result is not None
+        site, plan, old = self.result.site, self.result.plan, state.digests
+        changed: dict[Key, str] = {}
+        for key, new in made.items():
+            before = site.by_key[key]
+            for dep in dict.fromkeys([*item_keys(before), *item_keys(new)]):
+                digest = item_digest(new, dep, state.images)
+                if old[dep] != digest:
+                    changed[dep] = digest
+            if not _keeps_order(plan, before, new):
+                return None
+        if any(dep in read.items for read in plan.reads.values() for dep in changed):
+            return None
+        if any(len(dep) == 2 for dep in changed):
+            return None  # identity or visibility: the link table and selections follow it
+        # shared indexes whose reads changed get new digests, and so on for indexes that
+        # read those, until nothing more changes
+        probe = _Overlay(old, changed)
+        todo = True
+        while todo:
+            todo = False
+            for memo, keys in old.memos.items():
+                if memo not in changed and any(k in changed for k in keys):
+                    now_digest = memo_digest(keys, probe)
+                    if now_digest != old[memo]:
+                        changed[memo] = now_digest
+                        todo = True
+        return changed
 
     def _load(
         self, rels: list[str], state: BuildState, diagnostics: Diagnostics
@@ -224,6 +261,7 @@ class LiveBuild:
         state: BuildState,
         documents: dict[str, Document],
         made: dict[tuple[str, str], Item],
+        changed: dict[Key, str],
         diagnostics: Diagnostics,
         laps: _Laps,
     ) -> BuildResult:
@@ -237,17 +275,15 @@ class LiveBuild:
             if d.location is None or d.location.path not in remade_rels
         ] + list(diagnostics.items)
 
-        digests = dict(state.digests)
-        changed: set[tuple[str, ...]] = set()
-        for key in made:
-            fields, body = item_digests(site.by_key[key], state.images)
-            for dep, digest in ((key, fields), (body_key(key), body)):
-                if digests.get(dep) != digest:
-                    digests[dep] = digest
-                    changed.add(dep)
+        old = state.digests
+        digests = Digests(old.site, old.plan, old.images, old.memos)
+        digests.update({k: v for k, v in old.items() if k not in changed})
+        digests.update(changed)
         parts = instant_parts(site.now)
         before = next(iter(state.jobs.values())).inputs.now if state.jobs else parts
-        changed |= {(NOW, part) for part, value in parts.items() if before.get(part) != value}
+        dirty = set(changed) | {
+            (NOW, part) for part, value in parts.items() if before.get(part) != value
+        }
 
         # render what read a changed input, in this process (an edit touches few outputs)
         checks = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
@@ -256,14 +292,16 @@ class LiveBuild:
         for name, job in state.jobs.items():
             live, ctx = self.channels[name], job.ctx
             ctx._now = site.now
-            ctx._memo["leak-marks"] = marks
+            ctx.digests = digests
+            ctx.forget(dirty)
+            ctx._memo["leak-marks"] = (marks, ("memo", name, "leak-marks"), frozenset())
             job.inputs = dataclasses.replace(job.inputs, items=digests, now=parts)
             shared, ctx.diagnostics = ctx.diagnostics, checks
             try:
                 job.channel.check(site, ctx)
             finally:
                 ctx.diagnostics = shared
-            paths = set().union(*(live.readers.get(dep, set()) for dep in changed))
+            paths = set().union(*(live.readers.get(dep, set()) for dep in dirty))
             routes = [live.routes[p] for p in sorted(paths) if p in live.routes]
             keep_data = job.blobs.folder is None
             chunk = render_chunk(self.job_key, name, routes, keep_data)
@@ -286,7 +324,7 @@ class LiveBuild:
                 documents,
                 made,
                 rendered,
-                changed,
+                dirty,
                 diagnostics,
                 checks,
                 model,
@@ -307,11 +345,11 @@ class LiveBuild:
         documents: dict[str, Document],
         made: dict[tuple[str, str], Item],
         rendered: dict[str, tuple[list[Route], dict[str, Entry]]],
-        changed: set[tuple[str, ...]],
+        changed: set[Key],
         diagnostics: Diagnostics,
         checks: Diagnostics,
         model: list[Any],
-        digests: dict[tuple[str, ...], str],
+        digests: Digests,
         undo: list[Callable[[], None]],
         laps: _Laps,
     ) -> BuildResult:
@@ -325,7 +363,7 @@ class LiveBuild:
             routes, entries = rendered[name]
             fresh = state.caches[name].fresh
             before = replaced[name] = {r.path: fresh.get(r.path) for r in routes}
-            undo.append(lambda fresh=fresh, before=before: _restore(fresh, before))
+            undo.append(partial(_restore, fresh, before))
             changes: dict[str, Artifact | None] = {}
             assets_changed = False
             for route in routes:
@@ -340,14 +378,14 @@ class LiveBuild:
                 assets_changed |= (old.assets if old else ()) != new.assets
             outputs = ctx.outputs
             previous = {path: dict.get(outputs, path) for path in changes}
-            undo.append(lambda outputs=outputs, previous=previous: _restore(outputs, previous))
+            undo.append(partial(_restore, outputs, previous))
             for path, artifact in changes.items():
                 if artifact is None:
                     dict.pop(outputs, path, None)
                 else:
                     dict.__setitem__(outputs, path, artifact.digest or "")
             kept = (live.finished, live.finish_usage, live.assets)
-            undo.append(lambda live=live, kept=kept: _restore_finish(live, kept))
+            undo.append(partial(_restore_finish, live, kept))
             if _finish_stale(live.finish_usage, changed, changes):
                 ctx.diagnostics = finishing
                 finished, usage = finish_channel(job)
@@ -371,7 +409,7 @@ class LiveBuild:
 
             def read(channel: str, path: str) -> bytes:
                 row = resolved.get(channel, {}).get(path, False)
-                if row is False:
+                if isinstance(row, bool):
                     return sink.files[channel][path]
                 if row is None:
                     raise KeyError(path)
@@ -392,7 +430,7 @@ class LiveBuild:
         state.documents, state.digests, state.model_diagnostics = documents, digests, model
         every = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
         every.items = model + checks.items + finishing.items
-        outputs: dict[str, ChannelOutput] = {}
+        channel_outputs: dict[str, ChannelOutput] = {}
         reports = {}
         for name, before in replaced.items():
             live, fresh = self.channels[name], state.caches[name].fresh
@@ -417,23 +455,23 @@ class LiveBuild:
                 finish_usage=live.finish_usage,
                 assets=live.assets,
             )
-            outputs[name] = out
+            channel_outputs[name] = out
             report = dataclasses.replace(result.reports[name])
             report.rendered, report.reused = out.rendered, out.reused
             report.written = sum(1 for a in written[name].values() if a is not None)
             report.removed = sum(1 for a in written[name].values() if a is None)
             report.unchanged = len(sink.files.get(name, {})) - report.written
             reports[name] = report
-        new = dataclasses.replace(
+        new_result = dataclasses.replace(
             result,
             diagnostics=every,
-            outputs=outputs,
+            outputs=channel_outputs,
             published=sink.published,
             reports=reports,
             timings=laps("adopt"),
         )
-        self.result, self.sink = new, sink
-        return new
+        self.result, self.sink = new_result, sink
+        return new_result
 
 
 class _Laps:
@@ -474,19 +512,30 @@ def _is_item_file(rel: str) -> bool:
     )
 
 
-def _same_shape(old: Item, new: Item) -> bool:
-    """Would the plans and shared indexes stay as they are with `new` in place of `old`?"""
-    if shape_of(old) != shape_of(new) or old.hidden_reason != new.hidden_reason:
-        return False
-    for name in set(old.channels) | set(new.channels):
-        a = old.channels.get(name, ChannelView(False))
-        b = new.channels.get(name, ChannelView(False))
-        if (a.enabled, dict(a.options), a.overrides.get("slug")) != (
-            b.enabled,
-            dict(b.options),
-            b.overrides.get("slug"),
-        ):
-            return False
+class _Overlay(dict[Key, str]):
+    """Digests as they are after an edit: the changed ones, else the last build's."""
+
+    def __init__(self, base: Digests, changed: dict[Key, str]) -> None:
+        super().__init__(changed)
+        self.base = base
+
+    def __missing__(self, key: Key) -> str:
+        return self.base[key]
+
+
+def _keeps_order(plan: Any, before: Item, after: Item) -> bool:
+    """Does `after` take `before`'s place in every channel's list of items?"""
+    if before.sort_key() == after.sort_key():
+        return True
+    new = after.sort_key()
+    for chosen in plan.selected.values():
+        for index, item in enumerate(chosen):
+            if item is not before:
+                continue
+            if index > 0 and not chosen[index - 1].sort_key() < new:
+                return False
+            if index + 1 < len(chosen) and not new < chosen[index + 1].sort_key():
+                return False
     return True
 
 

@@ -118,7 +118,7 @@ def _cascades(
                 "write cascade: {type: product, currency: NOK}",
             )
             continue
-        own[posixpath.dirname(rel)] = cascade
+        own[posixpath.dirname(rel)] = _checked_cascade(doc, cascade, config, diagnostics)
     merged: dict[str, dict[str, Any]] = {}
     for folder in sorted(own, key=lambda f: f.count("/")):
         parent: dict[str, Any] = {}
@@ -130,6 +130,39 @@ def _cascades(
                 break
         merged[folder] = {**parent, **own[folder]}
     return merged
+
+
+def _checked_cascade(
+    doc: Document, cascade: dict[str, Any], config: SiteConfig, diagnostics: Diagnostics
+) -> dict[str, Any]:
+    """The cascade without the values its fields cannot take, each reported where it is
+    written: passed down, one bad default would be reported once per item below it, at a
+    line of the item that does not hold it."""
+    types = config.types
+    declared = str(cascade.get("type") or "")
+    kept: dict[str, Any] = {}
+    for key, value in cascade.items():
+        if declared:
+            spec = types.fields_for(declared).get(key) if declared in types.types else None
+        else:  # the items' types decide; check only what every type reads the same way
+            specs = {types.fields_for(name).get(key) for name in types.types}
+            spec = specs.pop() if len(specs) == 1 else None
+        if spec is None or value is None or key in ("channels", "cascade"):
+            kept[key] = value
+            continue
+        try:
+            coerce(spec, value, config.timezone)
+        except CoercionError as exc:
+            line = doc.line_of(f"cascade.{key}") or doc.line_of("cascade")
+            diagnostics.error(
+                "front-matter.type",
+                f"'cascade.{key}' {exc}",
+                Location(doc.rel, line, getattr(value, "column", None) if line else None),
+                exc.hint,
+            )
+            continue
+        kept[key] = value
+    return kept
 
 
 def _cascade_for(rel: str, cascades: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -161,10 +194,18 @@ class _ItemBuilder:
         self.zone = config.timezone
 
     def error(
-        self, doc: Document, code: str, message: str, key: str | None, hint: str | None = None
+        self,
+        doc: Document,
+        code: str,
+        message: str,
+        key: str | None,
+        hint: str | None = None,
+        value: Any = None,
     ) -> None:
+        """Report at `key`'s line, and at the column of `value` when it was read from there."""
         line = doc.line_of(key) if key else None
-        self.diagnostics.error(code, message, Location(doc.rel, line or 1), hint)
+        column = getattr(value, "column", None) if line else None
+        self.diagnostics.error(code, message, Location(doc.rel, line or 1, column), hint)
 
     def warning(
         self, doc: Document, code: str, message: str, key: str | None, hint: str | None = None
@@ -194,7 +235,7 @@ class _ItemBuilder:
             try:
                 fields[name] = coerce(spec, value, self.zone)
             except CoercionError as exc:
-                self.error(doc, "front-matter.type", f"{name!r} {exc}", name, exc.hint)
+                self.error(doc, "front-matter.type", f"{name!r} {exc}", name, exc.hint, value)
         if not is_translation:
             for name, spec in specs.items():
                 if spec.required and name not in fields and name not in raw:
@@ -299,12 +340,14 @@ class _ItemBuilder:
                 try:
                     overrides[key] = coerce(specs[key], value, self.zone)
                 except CoercionError as exc:
-                    self.error(doc, "front-matter.type", f"{where!r} {exc}", where, exc.hint)
+                    message = f"{where!r} {exc}"
+                    self.error(doc, "front-matter.type", message, where, exc.hint, value)
             elif key in traits.option_fields:
                 try:
                     options[key] = coerce(traits.option_fields[key], value, self.zone)
                 except CoercionError as exc:
-                    self.error(doc, "front-matter.type", f"{where!r} {exc}", where, exc.hint)
+                    message = f"{where!r} {exc}"
+                    self.error(doc, "front-matter.type", message, where, exc.hint, value)
             else:
                 allowed = sorted(PRESENTATION_FIELDS | set(traits.option_fields))
                 self.warning(

@@ -4,6 +4,11 @@ A failed build never reaches this stage, so the previous output stays untouched.
 cache, every output file is a hard link to its blob in `.omnipub/cache/blobs/`, so only
 new bytes are ever written; when the whole manifest equals the published one, nothing is
 touched at all.
+
+`.omnipub/manifest.json` indexes what the output folder holds, whoever wrote it. The
+deploy manifests (`.omnipub/<channel>.deploy-manifest.json`) record real builds only: each
+one's diff is against the previous real build, so what a what-if build (`--at`, `--drafts`,
+`--channel`, ...) wrote in between is never mistaken for something deployed.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from .atomic import write_bytes
 from .blobs import BlobStore, digest_of
 from .channel import Artifact
 from .images import encode
+from .outputs import save_record
 
 MANIFEST_NAME = "manifest.json"
 DEPLOY_FOLDER = ".omnipub"
+DEPLOY_SUFFIX = ".deploy-manifest.json"
 
 
 @dataclass
@@ -36,6 +43,8 @@ class ChannelStats:
 class Published:
     manifest: dict[str, dict[str, dict[str, object]]]
     stats: dict[str, ChannelStats] = field(default_factory=dict)
+    #: whether the deploy manifests' diffs are empty (or were left alone by a what-if)
+    settled: bool = True
 
 
 class Materializer:
@@ -133,7 +142,7 @@ class MemorySink:
             for artifact in artifacts:
                 digest = materializer.digest(artifact) if cached else artifact.digest
                 data = self._previous.get(digest) if digest else None
-                if data is None:
+                if data is None or not digest:
                     data = materializer.data(artifact)
                     digest = digest_of(data)
                 self.by_digest[digest] = data
@@ -198,13 +207,47 @@ class MemorySink:
 
 
 class DiskSink:
-    """Builds into `.<out>.staging` beside the output folder, then swaps it in."""
+    """Builds into `.<out>.staging` beside the output folder, then swaps it in.
 
-    def __init__(self, out_dir: Path) -> None:
+    `real`: the build is recorded in the deploy manifests (see `build.what_if`); a what-if
+    build leaves them as they are. `partial`: the build publishes some channels only, and
+    leaves every other folder in the output folder as it is.
+    """
+
+    def __init__(
+        self,
+        out_dir: Path,
+        record: Path | None = None,
+        damaged: set[tuple[str, str]] | None = None,
+        real: bool = True,
+        partial: bool = False,
+    ) -> None:
         self.out_dir = out_dir
+        #: where how each published file was left is recorded (see `outputs.py`)
+        self.record = record
+        #: (channel, path) of files deleted or altered since they were published
+        self.damaged = damaged or set()
+        self.real = real
+        self.partial = partial
 
     def publish(self, outputs: dict[str, list[Artifact]], materializer: Materializer) -> Published:
-        previous = read_manifest(self.out_dir) or {}
+        published = self._publish(outputs, materializer)
+        save_record(self.record, self.out_dir, published.manifest)
+        return published
+
+    def _publish(self, outputs: dict[str, list[Artifact]], materializer: Materializer) -> Published:
+        previous, previous_real = _read_index(self.out_dir)
+        previous = previous or {}
+        # a damaged file is written again: it counts as not published
+        present = {
+            channel: {p: row for p, row in files.items() if (channel, p) not in self.damaged}
+            for channel, files in previous.items()
+        }
+        kept = {
+            channel: files
+            for channel, files in previous.items()
+            if self.partial and channel not in outputs and (self.out_dir / channel).is_dir()
+        }
         planned: dict[str, list[tuple[Artifact, str, int]]] = {}
         manifest: dict[str, dict[str, dict[str, object]]] = {}
         for channel, artifacts in sorted(outputs.items()):
@@ -223,27 +266,33 @@ class DiskSink:
                     if (
                         isinstance(known, dict)
                         and known.get("sha256") == digest
-                        and isinstance(known.get("size"), int)
+                        and isinstance(known_size := known.get("size"), int)
                     ):
-                        size = known["size"]
+                        size = known_size
                     else:
                         size = materializer.blobs.size(digest)
                 rows.append((artifact, digest, size))
                 entry[artifact.path] = _describe(digest, size, artifact.media_type)
             planned[channel] = rows
             manifest[channel] = entry
-        stats = {name: self._stats(rows, previous.get(name, {})) for name, rows in planned.items()}
-        if manifest == previous and self._complete(manifest):
+        stats = {name: self._stats(rows, present.get(name, {})) for name, rows in planned.items()}
+        built = manifest
+        manifest = dict(sorted({**kept, **built}.items()))
+        # what the last real build published: the deploy diffs are against it
+        deployed = previous if previous_real or not self.real else self._deployed()
+        settled = not self.real or all(built[c] == deployed.get(c) for c in built)
+        if manifest == present and self._complete(manifest):
             for item in stats.values():
                 item.unchanged, item.written, item.removed = item.files, 0, 0
-            self.settle(manifest)
+            if self.real:  # empties the deploy diffs, unless a what-if came between
+                self._write_index(self.out_dir, manifest, deployed)
             materializer.save()
-            return Published(manifest, stats)
+            return Published(manifest, stats, settled)
         if previous and self._complete(previous) and materializer.blobs.folder is not None:
-            self._update_in_place(planned, previous, materializer)
-            self._write_deploy_manifests(self.out_dir, manifest, previous)
+            self._update_in_place(planned, present, materializer)
+            self._write_index(self.out_dir, manifest, deployed)
             materializer.save()
-            return Published(manifest, stats)
+            return Published(manifest, stats, settled)
         staging = self.out_dir.parent / f".{self.out_dir.name}.staging"
         if staging.exists():
             shutil.rmtree(staging)
@@ -251,17 +300,44 @@ class DiskSink:
         try:
             for channel, rows in planned.items():
                 self._write(staging / channel, rows, materializer)
-            self._write_deploy_manifests(staging, manifest, previous)
+            self._carry_over(staging, set(planned))
+            self._write_index(staging, manifest, deployed)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         self._swap(staging)
         materializer.save()
-        return Published(manifest, stats)
+        return Published(manifest, stats, settled)
 
     def settle(self, manifest: dict[str, dict[str, dict[str, object]]]) -> None:
-        """Empty the deploy diffs: the published output is exactly the previous build's."""
-        self._write_deploy_manifests(self.out_dir, manifest, manifest)
+        """Empty the deploy diffs: a real build found the output exactly the previous real
+        build's."""
+        self._write_index(self.out_dir, manifest, manifest)
+
+    def _deployed(self) -> dict[str, dict[str, dict[str, object]]]:
+        """What the last real build published, per channel, from the deploy manifests
+        (read only when a what-if build wrote the output folder since)."""
+        found: dict[str, dict[str, dict[str, object]]] = {}
+        for path in sorted((self.out_dir / DEPLOY_FOLDER).glob(f"*{DEPLOY_SUFFIX}")):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict) and isinstance(data.get("files"), dict):
+                found[str(data.get("channel"))] = data["files"]
+        return found
+
+    def _carry_over(self, staging: Path, built: set[str]) -> None:
+        """Into a staging folder, link what this build leaves alone: a partial build's other
+        folders, and a what-if build's deploy manifests."""
+        if self.partial and self.out_dir.is_dir():
+            for entry in sorted(self.out_dir.iterdir()):
+                if entry.name not in built and entry.name != DEPLOY_FOLDER:
+                    _link_tree(entry, staging / entry.name)
+        if not self.real:
+            (staging / DEPLOY_FOLDER).mkdir(exist_ok=True)
+            for path in sorted((self.out_dir / DEPLOY_FOLDER).glob(f"*{DEPLOY_SUFFIX}")):
+                _link_tree(path, staging / DEPLOY_FOLDER / path.name)
 
     def _update_in_place(
         self,
@@ -294,8 +370,9 @@ class DiskSink:
                 while parent != folder and parent.is_dir() and not any(parent.iterdir()):
                     parent.rmdir()
                     parent = parent.parent
-        for channel in set(previous) - set(planned):
-            shutil.rmtree(self.out_dir / channel, ignore_errors=True)
+        if not self.partial:
+            for channel in set(previous) - set(planned):
+                shutil.rmtree(self.out_dir / channel, ignore_errors=True)
 
     def _complete(self, manifest: dict[str, dict[str, dict[str, object]]]) -> bool:
         return all((self.out_dir / channel).is_dir() for channel in manifest)
@@ -332,16 +409,32 @@ class DiskSink:
                 with open(target, "wb") as handle:
                     handle.write(artifact.data)
 
-    def _write_deploy_manifests(
+    def _write_index(
         self,
         target: Path,
+        manifest: dict[str, dict[str, dict[str, object]]],
+        deployed: dict[str, dict[str, dict[str, object]]],
+    ) -> None:
+        """A real build's deploy manifests, then the index of the output folder (last: a
+        build interrupted before it redoes the work). A what-if writes the index alone,
+        marked as such, so the next real build diffs against the deploy manifests."""
+        folder = target / DEPLOY_FOLDER
+        folder.mkdir(exist_ok=True)
+        if self.real:
+            self._write_deploy_manifests(folder, manifest, deployed)
+        index: dict[str, object] = {"version": 1, "channels": manifest}
+        if not self.real:
+            index["what_if"] = True
+        _write_json(folder / MANIFEST_NAME, index)
+
+    def _write_deploy_manifests(
+        self,
+        folder: Path,
         manifest: dict[str, dict[str, dict[str, object]]],
         previous: dict[str, dict[str, dict[str, object]]],
     ) -> None:
         """Per channel: every file with its hash, size and type, and the diff to the previous
-        build, for deploy steps that upload only changes. The whole manifest goes last."""
-        folder = target / DEPLOY_FOLDER
-        folder.mkdir(exist_ok=True)
+        real build, for deploy steps that upload only changes."""
         for channel, files in manifest.items():
             before = previous.get(channel, {})
             diff = {
@@ -354,8 +447,7 @@ class DiskSink:
                 "removed": sorted(set(before) - set(files)),
             }
             deploy = {"version": 1, "channel": channel, "files": files, "diff": diff}
-            _write_json(folder / f"{channel}.deploy-manifest.json", deploy)
-        _write_json(folder / MANIFEST_NAME, {"version": 1, "channels": manifest})
+            _write_json(folder / f"{channel}{DEPLOY_SUFFIX}", deploy)
 
     def _swap(self, staging: Path) -> None:
         out = self.out_dir
@@ -370,12 +462,35 @@ class DiskSink:
 
 def read_manifest(out_dir: Path) -> dict[str, dict[str, dict[str, object]]] | None:
     """The published manifest (channel -> path -> hash, size, type), None when unreadable."""
+    return _read_index(out_dir)[0]
+
+
+def _read_index(out_dir: Path) -> tuple[dict[str, dict[str, dict[str, object]]] | None, bool]:
+    """The output folder's manifest, and whether a real build wrote it."""
     try:
         data = json.loads((out_dir / DEPLOY_FOLDER / MANIFEST_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return None, False
     channels = data.get("channels") if isinstance(data, dict) else None
-    return channels if isinstance(channels, dict) else None
+    if not isinstance(channels, dict):
+        return None, False
+    return channels, not data.get("what_if", False)
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Hard-link a file or folder's files to `target` (copies where links fail): the
+    original stays in place until the staging folder is swapped in."""
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy)
+    else:
+        _link_or_copy(str(source), str(target))
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
 
 
 def _write_json(path: Path, data: object) -> None:

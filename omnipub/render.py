@@ -10,6 +10,8 @@ build reports every broken output at once.
 from __future__ import annotations
 
 import dataclasses
+from _collections_abc import dict_items, dict_keys, dict_values
+from collections.abc import Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
@@ -17,7 +19,7 @@ from .audit import leak_marks, scan
 from .blobs import BlobStore, digest_of
 from .channel import Artifact, Channel, Route
 from .context import RenderContext
-from .depends import RECORDER, Usage
+from .depends import Key, Usage, current, recording
 from .diagnostics import Diagnostic, Diagnostics, Location
 from .executors import PARALLEL_THRESHOLD
 from .incremental import Entry, Inputs, RenderCache, make_entry, still_valid
@@ -46,6 +48,8 @@ class ChunkResult:
     entries: dict[str, Entry]
     assets: list[Artifact]
     diagnostics: list[Diagnostic]
+    #: shared indexes computed here -> the keys they read (see `RenderContext.memo`)
+    memos: dict[Key, tuple[Key, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -94,20 +98,19 @@ def render_chunk(key: str, channel_name: str, routes: list[Route], keep_data: bo
     artifacts: list[Artifact] = []
     entries: dict[str, Entry] = {}
     assets: dict[str, Artifact] = {}
-    marks = ctx.memo("leak-marks", lambda: leak_marks(ctx.site))
-    RECORDER.usage = None
+    with recording(None):
+        marks = ctx.memo("leak-marks", lambda: leak_marks(ctx.site))
     try:
         for route in routes:
             ctx.begin()
             mark = len(local.items)
+            usage = Usage()
             try:
-                made = channel.render(route, ctx)
+                with recording(usage):
+                    made = channel.render(route, ctx)
             except TemplateProblem as problem:
                 local.add(_located(problem, route))
                 continue
-            finally:
-                usage = RECORDER.usage
-                RECORDER.usage = None
             stored = []
             for artifact in made:
                 digest = artifact.digest
@@ -120,13 +123,12 @@ def render_chunk(key: str, channel_name: str, routes: list[Route], keep_data: bo
             artifacts.extend(stored)
             for asset in ctx.route_assets:
                 assets.setdefault(asset.path, asset)
-            if usage is not None:
-                entries[route.path] = make_entry(
-                    job.inputs, route, usage, stored, ctx.route_assets, local.items[mark:]
-                )
+            entries[route.path] = make_entry(
+                job.inputs, route, usage, stored, ctx.route_assets, local.items[mark:]
+            )
     finally:
         ctx.diagnostics = shared
-    return ChunkResult(artifacts, entries, list(assets.values()), local.items)
+    return ChunkResult(artifacts, entries, list(assets.values()), local.items, ctx.memo_reads)
 
 
 def render_channel(
@@ -168,6 +170,7 @@ def render_channel(
         ]
         results = [f.result() for f in futures]
     for result in results:
+        cache.memos.update(result.memos)
         out.artifacts.extend(result.artifacts)
         ctx.add_assets(result.assets)
         ctx.diagnostics.extend(result.diagnostics)
@@ -189,13 +192,13 @@ def finish_channel(job: Job) -> tuple[list[Artifact], Usage | None]:
     """The channel's finishing outputs (sitemaps, manifests, copies), and what they read."""
     channel, ctx = job.channel, job.ctx
     ctx.begin()
+    usage = Usage()
     try:
-        finished, usage = list(channel.finish(ctx.site, ctx)), RECORDER.usage
+        with recording(usage):
+            finished = list(channel.finish(ctx.site, ctx))
     except TemplateProblem as problem:
         ctx.diagnostics.add(problem.diagnostic)
         return [], None
-    finally:
-        RECORDER.usage = None
     return _unclaimed(job, finished), usage
 
 
@@ -236,14 +239,14 @@ class RecordedOutputs(dict[str, str]):
     """`ctx.outputs`: output path -> sha256; reading an entry is recorded as a dependency."""
 
     def __getitem__(self, path: str) -> str:
-        usage = RECORDER.usage
+        usage = current()
         if usage is not None:
             usage.outputs.add(path)
         return super().__getitem__(path)
 
     def pick(self, paths: list[str]) -> list[str]:
         """The digests of `paths` (all must exist), recorded in one go: for long lists."""
-        usage = RECORDER.usage
+        usage = current()
         if usage is not None:
             usage.outputs.update(paths)
         return [dict.__getitem__(self, path) for path in paths]
@@ -254,23 +257,23 @@ class RecordedOutputs(dict[str, str]):
         return self[path]
 
     def _all(self) -> None:
-        usage = RECORDER.usage
+        usage = current()
         if usage is not None:
             usage.outputs.add(ALL_OUTPUTS)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         self._all()
         return super().__iter__()
 
-    def items(self):  # type: ignore[no-untyped-def]
+    def items(self) -> dict_items[str, str]:
         self._all()
         return super().items()
 
-    def values(self):  # type: ignore[no-untyped-def]
+    def values(self) -> dict_values[str, str]:
         self._all()
         return super().values()
 
-    def keys(self):  # type: ignore[no-untyped-def]
+    def keys(self) -> dict_keys[str, str]:
         self._all()
         return super().keys()
 

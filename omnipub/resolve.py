@@ -12,10 +12,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .channel import Channel, Route
+from .depends import Usage, recording
 from .diagnostics import Diagnostics, Location
 from .items import Item
 from .model import Site
 from .paths import UnsafePath, check_output_path
+from .recorded import RecordedSite
 
 
 @dataclass
@@ -31,6 +33,8 @@ class Plan:
     static_files: list[str] = field(default_factory=list)
     #: each channel's base URL, for links across channels
     base_urls: dict[str, str] = field(default_factory=dict)
+    #: what each channel's `select` and `plan` read: the plan holds while none of it changes
+    reads: dict[str, Usage] = field(default_factory=dict)
     _twins: dict[tuple[Any, ...], Route] | None = None
 
     def twin(self, route: Route, channel: str) -> Route | None:
@@ -52,12 +56,17 @@ def resolve(
     site: Site, channels: list[Channel], static_files: list[str], diagnostics: Diagnostics
 ) -> Plan:
     plan = Plan(static_files=sorted(static_files))
+    seen = RecordedSite(site)
+    visible = site.visible()
     for channel in channels:
-        selected = [item for item in site.visible() if channel.select(item.view(channel.name))]
+        with recording(Usage()) as read:
+            selected = [item for item in visible if channel.select(item.view(channel.name))]
+            views = [item.view(channel.name) for item in selected]
+            routes = sorted(channel.plan(seen, views), key=lambda r: (r.path, r.output))
+        assert read is not None
+        plan.reads[channel.name] = read
         plan.selected[channel.name] = selected
         plan.base_urls[channel.name] = channel.config.base_url
-        views = [item.view(channel.name) for item in selected]
-        routes = sorted(channel.plan(site, views), key=lambda r: (r.path, r.output))
         _check(channel, routes, diagnostics)
         plan.routes_by_channel[channel.name] = routes
         plan.routes.extend(routes)

@@ -143,21 +143,50 @@ _FALSE = {"false", "no", "off"}
 
 
 def parse_datetime(text: str, zone: ZoneInfo) -> dt.datetime:
-    """Parse ISO 8601 text; naive values take the site's zone."""
+    """Parse ISO 8601 text; naive values take the site's zone.
+
+    Every failure is a `CoercionError`: a date of the right shape but no such day
+    (2026-13-45) is the author's mistake as much as `soon` is, and says which part is wrong.
+    """
     value = text.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        day = dt.date.fromisoformat(value)
-        return dt.datetime(day.year, day.month, day.day, tzinfo=zone)
     try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = dt.date.fromisoformat(value)
+            return dt.datetime(day.year, day.month, day.day, tzinfo=zone)
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise CoercionError(f"must be a date, got {value!r}", _DATE_HINT) from exc
+        raise CoercionError(f"must be a date, got {value!r}{_why(exc)}", _DATE_HINT) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return parsed
 
 
-def _describe(value: Any) -> str:
+def instant_problem(text: str) -> str | None:
+    """Why `text` cannot be the instant a build runs as of (`--at`, the preview's `?at=`),
+    or None when it can. Only the format is judged, in UTC (which takes every form): the
+    site's zone is applied by the build, once the site is read."""
+    try:
+        parse_datetime(text, ZoneInfo("UTC"))
+    except CoercionError as exc:
+        return (
+            f"{exc}; write 2026-12-24, 2026-12-24T09:00 or 2026-12-24T09:00:00+01:00 "
+            "(without an offset, the site's timezone applies)"
+        )
+    return None
+
+
+def _why(exc: ValueError) -> str:
+    """What `fromisoformat` found wrong, when it says more than "invalid format"."""
+    reason = str(exc)
+    if reason.startswith("Invalid isoformat"):
+        return ""
+    if reason.startswith("offset"):
+        return " (the UTC offset must be between -23:59 and +23:59)"
+    return f" ({reason})"
+
+
+def describe(value: Any) -> str:
+    """A value as an error message names it: its text, or what kind of thing it is."""
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -173,7 +202,7 @@ def coerce(spec: FieldSpec, value: Any, zone: ZoneInfo) -> Any:
     is_text = isinstance(value, str)
     if kind in ("string", "text", "path", "url", "currency", "enum"):
         if isinstance(value, list | dict) or value is None:
-            raise CoercionError(f"must be text, got {_describe(value)}")
+            raise CoercionError(f"must be text, got {describe(value)}")
         if isinstance(value, bool | int | float | Decimal | dt.date):
             value = str(value).lower() if isinstance(value, bool) else str(value)
         text = str(value)
@@ -194,15 +223,15 @@ def coerce(spec: FieldSpec, value: Any, zone: ZoneInfo) -> Any:
         return text
     if kind == "int":
         if isinstance(value, bool):
-            raise CoercionError(f"must be a whole number, got {_describe(value)}")
+            raise CoercionError(f"must be a whole number, got {describe(value)}")
         if isinstance(value, int):
             return value
         if is_text and re.fullmatch(r"[+-]?\d+", value.strip()):
             return int(value)
-        raise CoercionError(f"must be a whole number, got {_describe(value)}")
+        raise CoercionError(f"must be a whole number, got {describe(value)}")
     if kind == "number":
         if isinstance(value, bool):
-            raise CoercionError(f"must be a number, got {_describe(value)}")
+            raise CoercionError(f"must be a number, got {describe(value)}")
         if isinstance(value, int | Decimal):
             return Decimal(value)
         if isinstance(value, float):
@@ -215,14 +244,14 @@ def coerce(spec: FieldSpec, value: Any, zone: ZoneInfo) -> Any:
             if number is not None and number.is_finite():
                 return number
         raise CoercionError(
-            f"must be a number, got {_describe(value)}", "write it without quotes, e.g. 1299.00"
+            f"must be a number, got {describe(value)}", "write it without quotes, e.g. 1299.00"
         )
     if kind == "bool":
         if isinstance(value, bool):
             return value
         if is_text and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
-        raise CoercionError(f"must be true or false, got {_describe(value)}")
+        raise CoercionError(f"must be true or false, got {describe(value)}")
     if kind == "datetime":
         if isinstance(value, dt.datetime):
             return value if value.tzinfo else value.replace(tzinfo=zone)
@@ -230,7 +259,7 @@ def coerce(spec: FieldSpec, value: Any, zone: ZoneInfo) -> Any:
             return dt.datetime(value.year, value.month, value.day, tzinfo=zone)
         if is_text:
             return parse_datetime(value, zone)
-        raise CoercionError(f"must be a date, got {_describe(value)}", _DATE_HINT)
+        raise CoercionError(f"must be a date, got {describe(value)}", _DATE_HINT)
     if kind == "date":
         if isinstance(value, dt.datetime):
             return value.date()
@@ -238,16 +267,16 @@ def coerce(spec: FieldSpec, value: Any, zone: ZoneInfo) -> Any:
             return value
         if is_text:
             return parse_datetime(value, zone).date()
-        raise CoercionError(f"must be a date, got {_describe(value)}", _DATE_HINT)
+        raise CoercionError(f"must be a date, got {describe(value)}", _DATE_HINT)
     if kind in ("list", "links"):
         if is_text and kind == "list":
             value = [value]
         if not isinstance(value, list):
-            raise CoercionError(f"must be a list, got {_describe(value)}", "write [a, b, c]")
+            raise CoercionError(f"must be a list, got {describe(value)}", "write [a, b, c]")
         out = []
         for entry in value:
             if isinstance(entry, list | dict) or entry is None:
-                raise CoercionError(f"must be a list of text, got an entry {_describe(entry)}")
+                raise CoercionError(f"must be a list of text, got an entry {describe(entry)}")
             out.append(str(entry).lower() if isinstance(entry, bool) else str(entry))
         return out
     if kind == "mapping":

@@ -30,6 +30,7 @@ from .cli import SITE, cli, guarded
 from .diagnostics import BuildFailed, Diagnostic, OmnipubError, Severity, UsageError
 from .live import LiveBuild
 from .publish import MemorySink
+from .schema import instant_problem
 from .watch import Coalescer, observe
 
 RELOAD_SCRIPT = """<script>(() => {
@@ -201,7 +202,11 @@ def make_handler(session: Session) -> type[BaseHTTPRequestHandler]:
                     self._event("error", [d.format() for d in session.errors])
                 while True:
                     with session.lock:
-                        session.lock.wait_for(lambda v=seen: session.version != v, timeout=15)
+
+                        def moved(since: int = seen) -> bool:
+                            return session.version != since
+
+                        session.lock.wait_for(moved, timeout=15)
                         changed, seen = session.version != seen, session.version
                         errors = list(session.errors)
                     if not changed:
@@ -219,7 +224,12 @@ def make_handler(session: Session) -> type[BaseHTTPRequestHandler]:
             self.wfile.flush()
 
         def preview(self, path: str, query: dict[str, list[str]]) -> None:
-            at = (query.get("at") or [None])[0]
+            at = query["at"][0] if query.get("at") else None
+            problem = instant_problem(at) if at else None
+            if problem:  # before the build, which would raise on it
+                message = f"bad 'at': {problem}\n".encode()
+                self.send(HTTPStatus.BAD_REQUEST, message, "text/plain; charset=utf-8")
+                return
             try:
                 result, sink = session.preview_at(at) if at else (session.result, session.sink)
             except BuildFailed as failed:
@@ -231,11 +241,11 @@ def make_handler(session: Session) -> type[BaseHTTPRequestHandler]:
                 return
             item_id = path[len("/_preview") :].strip("/")
             lang = (query.get("lang") or [result.site.config.default_language])[0]
-            body = board(result, sink, item_id, lang, at) if item_id else index(result, at)
-            if body is None:
+            page = board(result, sink, item_id, lang, at) if item_id else index(result, at)
+            if page is None:
                 self.send(HTTPStatus.NOT_FOUND, b"no such item", "text/plain")
                 return
-            self.file(HTTPStatus.OK, body.encode(), "text/html")
+            self.file(HTTPStatus.OK, page.encode(), "text/html")
 
     return Handler
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .blobs import BlobStore
+from .depends import Digests, Key
 from .diagnostics import Diagnostics, UsageError
 from .ids import Lock
 from .incremental import Inputs
@@ -32,9 +33,9 @@ if TYPE_CHECKING:
 class ChannelJob:
     """One channel's part of a job beyond the shared site: what the worker cannot rebuild."""
 
-    #: the render inputs (`Inputs` fields): digests, the site's shape, the instant by part
-    items: dict[tuple[str, ...], str]
-    shape: str
+    #: shared index -> the keys computing it read (the worker's `Digests` start from them),
+    #: and the instant by part
+    memos: dict[Key, tuple[Key, ...]]
     now: dict[str, str]
     #: the channel's state from the lock as the parent's context holds it (none for a build
     #: with dev base URLs)
@@ -61,8 +62,7 @@ class Snapshot:
             images,
             {
                 name: ChannelJob(
-                    job.inputs.items,
-                    job.inputs.shape,
+                    _memos(job.inputs.items),
                     dict(job.inputs.now),
                     dict(job.ctx.state),
                     job.ctx.diagnostics.strict,
@@ -72,6 +72,10 @@ class Snapshot:
                 for name, job in jobs.items()
             },
         )
+
+
+def _memos(digests: dict[Key, str]) -> dict[Key, tuple[Key, ...]]:
+    return dict(digests.memos) if isinstance(digests, Digests) else {}
 
 
 #: the snapshot this worker process last loaded (path -> snapshot): one build at a time
@@ -113,5 +117,7 @@ def load_job(path: str, channel_name: str) -> Job:
     channel = registry.load(channel_name)(snapshot.site.config, diagnostics)
     lock = Lock(channels={channel_name: part.state})
     ctx = make_context(snapshot.site, channel, snapshot.plan, snapshot.images, diagnostics, lock)
-    inputs = Inputs(channel_name, part.items, part.shape, part.now)
+    digests = Digests(snapshot.site, snapshot.plan, snapshot.images, part.memos)
+    ctx.digests = digests
+    inputs = Inputs(channel_name, digests, part.now)
     return Job(channel, ctx, inputs, BlobStore(part.blobs))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from .atomic import replacing
 from .discover import RACY_NS
 from .incremental import CACHE_VERSION, instant_parts
+from .outputs import intact, record_path
 from .publish import DEPLOY_FOLDER, MANIFEST_NAME, DiskSink, read_manifest
 
 if TYPE_CHECKING:
@@ -60,6 +61,9 @@ def inputs_key(options: BuildOptions, prepared: Prepared) -> str:
                 STAMP_VERSION,
                 sys.version,
                 [c.name for c in prepared.channels],
+                # a real build records itself (lock, deploy manifests): a what-if's stamp
+                # must never stand in for it
+                prepared.what_if,
                 options.drafts,
                 options.strict,
                 sorted(options.base_urls.items()),
@@ -67,8 +71,9 @@ def inputs_key(options: BuildOptions, prepared: Prepared) -> str:
             )
         ).encode()
     )
+    planned = prepared.planned or prepared.channels
     for channel in prepared.channels:
-        h.update(channel_digest(config, channel, options, prepared.channels).encode())
+        h.update(channel_digest(config, channel, options, planned).encode())
     for source in prepared.sources:
         h.update(f"{source.rel}\0{source.kind}\0{source.size}\0{source.mtime_ns}\n".encode())
     return h.hexdigest()
@@ -158,12 +163,15 @@ def unchanged(options: BuildOptions, prepared: Prepared) -> BuildSummary | None:
         return None
     if not all((out_dir / channel).is_dir() for channel in stamp.summary.reports):
         return None
+    if not intact(out_dir, record_path(prepared.config.state_dir, out_dir)):
+        return None  # an output was deleted or altered: the build writes it again
     key = inputs_key(options, prepared)
     if stamp.key != _full_key(key, prepared.config.root):
         return None
-    if not stamp.settled:
+    if not stamp.settled and prepared.real:
         # a build with changes leaves diffs in the deploy manifests; with nothing changed
-        # they are empty, exactly as a full build would leave them
+        # they are empty, exactly as a full build would leave them (a what-if build leaves
+        # the deploy manifests alone)
         manifest = read_manifest(out_dir)
         if manifest is None:
             return None

@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from markupsafe import Markup
@@ -89,6 +89,13 @@ def make_environment(
     )
     env.globals.update({"site": config, "t": catalogue.translate})
     return env
+
+
+def translate(env: jinja2.Environment, text: str, lang: str, **values: object) -> str:
+    """The templates' `t(text, lang, ...)` called from Python: the environment's catalogue
+    (Jinja types its globals as plain objects)."""
+    t = cast(Callable[..., str], env.globals["t"])
+    return t(text, lang, **values)
 
 
 def rfc3339(value: dt.datetime | None) -> str:

@@ -120,9 +120,9 @@ def rebuild(options: BuildOptions, report: Callable[[str], None]) -> BuildResult
     try:
         result = build(options)
     except BuildFailed as failed:
-        for diagnostic in failed.diagnostics:
+        for diagnostic in [*failed.warnings, *failed.diagnostics]:
             report(diagnostic.format())
-        report(f"build failed: {len(failed.diagnostics)} error(s); the last good output stays")
+        report(f"build failed: {failed}; the last good output stays")
         return None
     except OmnipubError as exc:
         report(f"error: {exc}")

@@ -200,14 +200,14 @@ def _state(root: Path) -> dict:
 
 def test_rename_and_move_keep_the_id_and_report_one_change(tmp_path: Path) -> None:
     root = write_site(tmp_path / "s", SYNC)
-    build(BuildOptions(root=root, at=FIXED_AT))
+    build(BuildOptions(root=root, clock=FIXED_AT))
     before = _state(root)
     old_ids = {e["id"] for e in before["items"]}
     a_id = json.loads((root / "omnipub.lock").read_text())["ids"]
     a_id = next(k for k, v in a_id.items() if v["path"] == "content/news/a")
     (root / "content/archive").mkdir()
     (root / "content/news/a.md").rename(root / "content/archive/a-renamed.md")
-    build(BuildOptions(root=root, at=FIXED_AT))
+    build(BuildOptions(root=root, clock=FIXED_AT))
     after = _state(root)
     assert {e["id"] for e in after["items"]} == old_ids
     assert after["build_id"] != before["build_id"]
@@ -226,7 +226,7 @@ def test_a_reverted_edit_brings_back_an_earlier_build_id(tmp_path: Path) -> None
     ids = []
     for text in (original, original + "Edited.\n", original, original + "Edited.\n"):
         source.write_text(text)
-        build(BuildOptions(root=root, at=FIXED_AT))
+        build(BuildOptions(root=root, clock=FIXED_AT))
         ids.append(_state(root)["build_id"])
     first, edited = ids[0], ids[1]
     assert ids == [first, edited, first, edited]
@@ -241,9 +241,9 @@ def test_a_reverted_edit_brings_back_an_earlier_build_id(tmp_path: Path) -> None
 
 def test_an_item_that_expires_becomes_a_tombstone(tmp_path: Path) -> None:
     root = write_site(tmp_path / "s", SYNC)
-    build(BuildOptions(root=root, at=FIXED_AT))
+    build(BuildOptions(root=root, clock=FIXED_AT))
     first = _state(root)
-    build(BuildOptions(root=root, at="2026-12-11T00:00:00+00:00"))
+    build(BuildOptions(root=root, clock="2026-12-11T00:00:00+00:00"))
     second = _state(root)
     change = json.loads((root / f"public/app/changes/{first['build_id']}.json").read_text())
     assert [r["path"] for r in change["removed"]] == [
@@ -255,7 +255,7 @@ def test_an_item_that_expires_becomes_a_tombstone(tmp_path: Path) -> None:
     for path in (root / "public/app").rglob("*.json"):
         assert "Beta." not in path.read_text(), path
     # nothing changed since: the build id and the files stay the same
-    build(BuildOptions(root=root, at="2026-12-12T00:00:00+00:00"))
+    build(BuildOptions(root=root, clock="2026-12-12T00:00:00+00:00"))
     assert _state(root) == second
 
 

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -346,7 +347,7 @@ def test_snapshot_job_is_the_in_process_job(tmp_path: Path) -> None:
     config.write_text(
         config.read_text().replace("silence = [", 'silence = ["mobile.over-budget", ')
     )
-    build(BuildOptions(root=root, out_dir=tmp_path / "first", at=FIXED_AT))  # writes the lock
+    build(BuildOptions(root=root, clock=FIXED_AT))  # a real build: it writes the lock
     result, _sink = build_memory(root, strict=True, executor="serial")
     assert result.state is not None
     jobs = result.state.jobs
@@ -358,8 +359,9 @@ def test_snapshot_job_is_the_in_process_job(tmp_path: Path) -> None:
         for name, job in jobs.items():
             loaded = load_job(path, name)
             assert loaded is not job
-            for attribute in ("channel", "items", "shape", "now"):
+            for attribute in ("channel", "now"):
                 assert getattr(loaded.inputs, attribute) == getattr(job.inputs, attribute)
+            assert loaded.inputs.items.memos == job.inputs.items.memos  # type: ignore[attr-defined]
             assert loaded.ctx.state == job.ctx.state
             assert loaded.ctx.diagnostics.strict is True
             assert loaded.ctx.diagnostics.silenced == job.ctx.diagnostics.silenced != frozenset()
@@ -374,7 +376,9 @@ def test_snapshot_job_is_the_in_process_job(tmp_path: Path) -> None:
             finally:
                 forget("in-process")
             there = render_chunk(path, name, routes, True)  # as a Dask worker does
-            assert there == here, name
+            # the shared indexes each context has computed so far differ (the build's has
+            # computed them all); the bytes, records and warnings may not
+            assert replace(there, memos={}) == replace(here, memos={}), name
             read_now |= any(entry.now for entry in there.entries.values())
     finally:
         forget(path)

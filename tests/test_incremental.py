@@ -181,10 +181,17 @@ def test_unchanged_routes_are_reused_and_edits_rerender_dependents(tmp_path: Pat
     assert "feed.xml" in rendered
     assert alpha.path not in rendered
     assert kettle.path not in rendered
+    # a summary shows on b's page and in listings, not in a's neighbour link: a is kept
     path.write_text(path.read_text().replace("title: Beta\n", "title: Beta\nsummary: Short.\n", 1))
     fourth = build(options)
     rendered = set(fourth.outputs["web"].rendered_paths)
-    assert {beta.path, alpha.path} <= rendered  # a links to b, and shows it as a neighbour
+    assert beta.path in rendered and "articles/index.html" in rendered
+    assert alpha.path not in rendered and kettle.path not in rendered
+    # the title shows in a's link to its neighbour b: a is rendered again
+    path.write_text(path.read_text().replace("title: Beta\n", "title: Beta two\n", 1))
+    fifth = build(options)
+    rendered = set(fifth.outputs["web"].rendered_paths)
+    assert {beta.path, alpha.path} <= rendered
     assert kettle.path not in rendered
 
 

@@ -25,6 +25,7 @@ from omnipub.links import source_link
 from omnipub.markdown import highlight_css
 from omnipub.model import Site
 from omnipub.paths import path_for_url_path
+from omnipub.templates import translate
 
 FEED_SIZE = 20
 #: The web channel's rendition widths; structured data names the largest on every channel.
@@ -300,7 +301,8 @@ class HtmlSiteChannel(Channel):
         for tag in tags:
             shared.update(positions.get(tag, ()))
         shared.pop(order[view.id], None)
-        want, best = self.related_count, []
+        want = self.related_count
+        best: list[int] = []
         for count in range(max(shared.values(), default=0), 0, -1):
             if len(best) >= want:
                 break
@@ -398,7 +400,7 @@ class HtmlSiteChannel(Channel):
     def context_tag(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
         tag = route.param("tag")
         page = self._paged(route, ctx, self.tagged(ctx, route.lang).get(tag, []))
-        title = ctx.env.globals["t"]("Tagged “{tag}”", route.lang, tag=tag)
+        title = translate(ctx.env, "Tagged “{tag}”", route.lang, tag=tag)
         return {
             "title": title,
             "summary": "",
@@ -439,7 +441,7 @@ class HtmlSiteChannel(Channel):
         return {"item": target, "target_url": ctx.url_for(target), "canonical": ctx.url_for(target)}
 
     def context_not_found(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
-        return {"title": ctx.env.globals["t"]("Page not found", route.lang)}
+        return {"title": translate(ctx.env, "Page not found", route.lang)}
 
     def context_feed(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
         section = route.param("section")
@@ -453,7 +455,8 @@ class HtmlSiteChannel(Channel):
             {"item": v, "url": ctx.url_for(v), "html": ctx.html(v), "updated": v.updated}
             for v in members
         ]
-        updated = max((e["updated"] for e in entries), default=None) or ctx.now
+        stamps = (u for v in members if (u := v.updated) is not None)
+        updated = max(stamps, default=None) or ctx.now
         title = ctx.site.config.title
         if section:
             title = f"{title}: {ctx.site.section_page(section, route.lang).title}"

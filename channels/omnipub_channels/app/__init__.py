@@ -31,6 +31,7 @@ from omnipub.diagnostics import Diagnostics, Location
 from omnipub.items import ItemView
 from omnipub.links import source_link
 from omnipub.model import Site
+from omnipub.render import RecordedOutputs
 
 SCHEMA_VERSION = 1
 JSONFEED = "https://jsonfeed.org/version/1.1"
@@ -138,10 +139,10 @@ class AppChannel(Channel):
             scopes: list[tuple[str, str | None, str | None, int]] = [("", None, None, len(in_lang))]
             per_section = Counter(v.section for v in in_lang if v.section)
             per_tag = Counter(t for v in in_lang for t in set(v.tags))
-            for section in sorted(per_section):
-                scopes.append((f"sections/{section}/", section, None, per_section[section]))
-            for tag in sorted(per_tag):
-                scopes.append((f"tags/{tag}/", None, tag, per_tag[tag]))
+            for name in sorted(per_section):
+                scopes.append((f"sections/{name}/", name, None, per_section[name]))
+            for name in sorted(per_tag):
+                scopes.append((f"tags/{name}/", None, name, per_tag[name]))
             for scope, section, tag, count in scopes:
                 pages = max(1, math.ceil(count / size))
                 for n in range(1, pages + 1):
@@ -313,7 +314,9 @@ class AppChannel(Channel):
     def finish(self, site: Site, ctx: RenderContext) -> list[Artifact]:
         routes = ctx.routes("item")
         rows = ctx.memo(("app", "manifest"), _ManifestRows)
-        build_id, manifest_items = rows.update(site, routes, ctx.outputs.pick)
+        outputs = ctx.outputs
+        assert isinstance(outputs, RecordedOutputs)  # what the render leaves for finishing
+        build_id, manifest_items = rows.update(site, routes, outputs.pick)
         current = rows.current
         now_hashes = {path: row["hash"] for path, row in current.items()}
         state = dict(ctx.state)

@@ -20,13 +20,14 @@ from ..htmlsite import HtmlSiteChannel, html_outputs, package_dir
 from ..web import WebChannel
 
 DEFAULT_BUDGET_KB = 30
+PACKAGE_DIR = package_dir(__file__)
 
 
 class MobileChannel(HtmlSiteChannel):
     name = "mobile"
     version = "1"
-    package_dir = package_dir(__file__)
-    template_fallbacks = ((WebChannel.package_dir or package_dir(__file__)) / "templates",)
+    package_dir = PACKAGE_DIR
+    template_fallbacks = ((WebChannel.package_dir or PACKAGE_DIR) / "templates",)
     outputs = html_outputs("mobile")
     feeds = False
     image_widths = (320, 480, 640)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,6 +28,7 @@ from omnipub.diagnostics import Diagnostics, Location
 from omnipub.items import ItemView
 from omnipub.model import Site
 from omnipub.schema import FieldSpec
+from omnipub.templates import translate
 
 HERE = Path(__file__).resolve().parent
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -39,6 +40,19 @@ LIMITS = {
     "portrait": {"chars": 32, "words_per_line": 4, "lines": 3, "line_words": 8},
 }
 HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$")
+
+
+class Slide(TypedDict):
+    """One entry of a screen's playlist."""
+
+    id: str
+    item: str
+    lang: str
+    title: str
+    url: str
+    duration: int
+    priority: int
+    schedule: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -368,8 +382,8 @@ class SignageChannel(Channel):
             facts = i18n.price(f["price"], f["currency"], locale)
         elif view.type == "promotion":
             until = f["valid_until"].astimezone(store.zone)
-            facts = ctx.env.globals["t"](
-                "Valid until {date}", view.lang, date=i18n.date(until, locale, "long")
+            facts = translate(
+                ctx.env, "Valid until {date}", view.lang, date=i18n.date(until, locale, "long")
             )
         elif view.type == "event":
             start = f["start"].astimezone(store.zone)
@@ -391,7 +405,7 @@ class SignageChannel(Channel):
 
     def playlist(self, screen: Screen, ctx: RenderContext) -> bytes:
         store = self.stores[screen.store]
-        slides = []
+        slides: list[Slide] = []
         for route in ctx.routes("slide"):
             if route.param("screen") != screen.id:
                 continue
