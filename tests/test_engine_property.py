@@ -974,6 +974,7 @@ def run_live_path(base: Path, sequence: list[tuple], check: bool = True) -> File
 
 PATHS = {"cli": run_cli_path, "live": run_live_path}
 
+
 def _lock_bytes(root: Path) -> bytes | None:
     path = root / "omnipub.lock"
     return path.read_bytes() if path.is_file() else None
