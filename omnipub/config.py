@@ -30,6 +30,7 @@ _SITE_KEYS = {
     "output_dir",
     "silence",
     "max_file_mb",
+    "canonical_channel",
 }
 _TOP_KEYS = {"site", "languages", "sections", "channels", "types", "markdown", "build"}
 
@@ -70,6 +71,9 @@ class SiteConfig:
     copyright: str = ""
     author: str = ""
     output_dir: str = "public"
+    #: the channel whose pages are the canonical ones: root-relative links in content are
+    #: its URLs, and a link to an item with no page in the current channel leads there
+    canonical_channel: str = "web"
     silence: frozenset[str] = frozenset()
     max_file_bytes: int = 10 * 1024 * 1024
     digest: str = ""
@@ -305,6 +309,14 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
         )
         allow_html = False
     markdown = MarkdownConfig(allow_html=allow_html, allowed_schemes=schemes)
+    canonical = str(site.get("canonical_channel", "web"))
+    if "canonical_channel" in site and canonical not in enabled:
+        diagnostics.error(
+            "config.value",
+            f"canonical_channel {canonical!r} is not an enabled channel",
+            where("canonical_channel"),
+            f"name one of {', '.join(enabled)}",
+        )
     silence: tuple[str, ...] = ()
     if "silence" in site:
         silence = _texts(site["silence"], "site.silence", where("silence"), diagnostics, ())
@@ -323,6 +335,7 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
         copyright=str(site.get("copyright", "")),
         author=str(site.get("author", "")),
         output_dir=str(site.get("output_dir", "public")),
+        canonical_channel=canonical,
         silence=frozenset(silence),
         max_file_bytes=_max_file_bytes(
             site.get("max_file_mb", 10), where("max_file_mb"), diagnostics

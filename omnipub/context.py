@@ -243,7 +243,7 @@ class RenderContext:
                     return "#"
                 anchor = f"#{link.anchor}" if link.anchor else ""
                 for want_lang in (lang, target.lang):
-                    for channel in (self.name, "web"):
+                    for channel in (self.name, self.site.config.canonical_channel):
                         url = self.url_for((target.id, want_lang), channel, absolute=False)
                         if url:
                             return url + anchor
@@ -265,7 +265,9 @@ class RenderContext:
                 if parts.path.startswith("/") and not parts.netloc:
                     key = self._web_path(parts.path)
                     if key:
-                        found = self.url_for(key, absolute=False) or self.url_for(key, "web")
+                        found = self.url_for(key, absolute=False) or self.url_for(
+                            key, self.site.config.canonical_channel
+                        )
                         if found:
                             url = found + (f"#{parts.fragment}" if parts.fragment else "")
             assert read is not None

@@ -73,7 +73,7 @@ def resolve(
         for route in routes:
             if route.item_id is not None and channel.output(route.output).kind == "item":
                 plan.item_routes[(channel.name, route.item_id, route.lang)] = route
-                if channel.name == "web":
+                if channel.name == site.config.canonical_channel:
                     plan.web_paths[urlsplit(route.url).path] = (route.item_id, route.lang)
     return plan
 

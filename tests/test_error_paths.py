@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import FIXED_AT, MINIMAL_CONFIG, write_site
+from conftest import FIXED_AT, MINIMAL_CONFIG, copy_sample, write_site
 from omnipub.build import BuildOptions
 from omnipub.cli import cli
 
@@ -298,3 +298,16 @@ def test_an_unreachable_dask_scheduler_is_a_usage_error(tmp_path: Path) -> None:
     assert code == 2, output
     assert "error: cannot reach the Dask scheduler at tcp://127.0.0.1:9" in output
     assert "crashed" not in output
+
+
+def test_a_canonical_channel_that_is_not_enabled_is_a_located_config_error(
+    tmp_path: Path,
+) -> None:
+    root = copy_sample(tmp_path / "site")
+    config = root / "omnipub.toml"
+    config.write_text(
+        config.read_text().replace("[site]\n", '[site]\ncanonical_channel = "fax"\n', 1)
+    )
+    result = CliRunner().invoke(cli, ["build", str(root), "--quiet"])
+    assert result.exit_code == 1, result.output
+    assert "omnipub.toml" in result.output and "canonical_channel 'fax'" in result.output
