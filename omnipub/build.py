@@ -22,7 +22,6 @@ import yaml
 
 from . import registry
 from .audit import audit_leaks, audit_paths
-from .blobs import BlobStore
 from .cache import DocumentCache, write_entry
 from .channel import Channel
 from .checks import consistency
@@ -430,18 +429,17 @@ def _build(
     # again, and a blob it shares damaged bytes with is rendered again (see `outputs.py`)
     state_dir = config.state_dir if options.use_cache else None
     out_dir = options.out_dir or (root / config.output_dir)
+    materializer = Materializer(root, state_dir)
     if sink is None:
         record = record_path(state_dir, out_dir) if state_dir else None
         previous = read_manifest(out_dir)
-        blobs = BlobStore(state_dir / "cache" / "blobs" if state_dir else None)
-        broken = damaged(out_dir, previous, record, blobs)
+        broken = damaged(out_dir, previous, record, materializer.blobs)
         partial = len(channels) < len(planned)
         sink = DiskSink(out_dir, record, broken, real=real, partial=partial)
     lap("check")
 
     # render
     dev = bool(options.base_urls)
-    materializer = Materializer(root, state_dir)
     job_key = f"build-{os.getpid()}-{id(site)}"
     jobs: dict[str, Job] = {}
     caches = {

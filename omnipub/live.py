@@ -294,7 +294,7 @@ class LiveBuild:
             ctx._now = site.now
             ctx.digests = digests
             ctx.forget(dirty)
-            ctx._memo["leak-marks"] = (marks, ("memo", name, "leak-marks"), frozenset())
+            ctx._memo["leak-marks"] = (marks, ("memo", name, repr("leak-marks")), frozenset())
             job.inputs = dataclasses.replace(job.inputs, items=digests, now=parts)
             shared, ctx.diagnostics = ctx.diagnostics, checks
             try:

@@ -98,8 +98,7 @@ def render_chunk(key: str, channel_name: str, routes: list[Route], keep_data: bo
     artifacts: list[Artifact] = []
     entries: dict[str, Entry] = {}
     assets: dict[str, Artifact] = {}
-    with recording(None):
-        marks = ctx.memo("leak-marks", lambda: leak_marks(ctx.site))
+    marks = ctx.memo("leak-marks", lambda: leak_marks(ctx.site))
     try:
         for route in routes:
             ctx.begin()
