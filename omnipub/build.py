@@ -496,7 +496,7 @@ def _build(
     audit_paths(artifacts, diagnostics)
     audit_leaks(site, artifacts, diagnostics)
     if not diagnostics.errors:  # outputs that failed to render cannot be read back
-        audit_consistency(site, plan, outputs, materializer, diagnostics)
+        audit_consistency(site, plan, channels, outputs, materializer, diagnostics)
     diagnostics.raise_if_errors()
     lap("audit")
 
@@ -562,6 +562,7 @@ def _all_traits(enabled: list[Channel]) -> list[type[Channel] | Channel]:
 def audit_consistency(
     site: Site,
     plan: Plan,
+    channels: list[Channel],
     outputs: dict[str, ChannelOutput],
     materializer: Materializer,
     diagnostics: Diagnostics,
@@ -587,12 +588,8 @@ def audit_consistency(
             return artifact.data
         return materializer.blobs.read(artifact.digest or "")
 
-    playlists = [
-        json.loads(read("signage", path))
-        for (channel, path) in sorted(index)
-        if channel == "signage" and path.startswith("playlists/")
-    ]
-    diagnostics.extend(consistency(site, plan, read, playlists, {k for k in keys if k[0]}))
+    built = [channel for channel in channels if channel.name in outputs]
+    diagnostics.extend(consistency(site, plan, built, read, {k for k in keys if k[0]}))
 
 
 def make_context(

@@ -7,7 +7,7 @@ core does the choreography (collision checks, link tables, writing, auditing).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -18,8 +18,9 @@ from .schema import FieldSpec
 if TYPE_CHECKING:
     from .config import SiteConfig
     from .context import RenderContext
-    from .items import ItemView
+    from .items import Item, ItemView
     from .model import ChannelTraits, Site
+    from .resolve import Plan
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,28 @@ class Artifact:
     #: ids of unpublished items this file names on purpose, to report them removed (delta
     #: sync tombstones); the leak audit allows their ids here, and nothing else of them
     tombstones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stated:
+    """What one channel published about an item, read back from its outputs, for the
+    consistency audit (`checks.consistency`).
+
+    `facts` are compared with every other channel's (keys: price, currency, availability,
+    start, end; the core normalises the values); `presentation` (title, h1) only with the
+    other channels that state presentation, such as a web/mobile pair; `problems` are
+    disagreements the channel found itself (a slide shown after its item ends)."""
+
+    where: str
+    facts: Mapping[str, str] = field(default_factory=dict)
+    presentation: Mapping[str, str] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+
+#: reads one output file of a channel, by its path in the channel's folder
+ReadOutput = Callable[[str], bytes]
+#: what a channel stated about an item (see `Channel.fact_reader`)
+FactReader = Callable[["Item"], Iterable[Stated]]
 
 
 @dataclass
@@ -161,9 +184,7 @@ class Channel:
     def select(self, item: ItemView) -> bool:
         """Is this (visible) item published on this channel?
 
-        Like `plan`, decide from the item's shape (section, type, slug, date, weight, title,
-        tags, products, aliases, store; see `depends.shape_of`) and its channel options and
-        slug override only: live rebuilds keep the plan when none of those changed."""
+        Whatever it reads is recorded (`depends`): a change to any of it plans again."""
         return item.channel_view.enabled
 
     def language_prefix(self, lang: str) -> str:
@@ -176,7 +197,8 @@ class Channel:
     def plan(self, site: Site, items: list[ItemView]) -> Iterable[Route]:
         """Every output this channel will write: `items` are the selected, visible items.
 
-        Plan from the items' shape and channel options (see `select`), not their text."""
+        What it reads is recorded, as for `select`: planning from few fields keeps most
+        edits on the fast path."""
         raise NotImplementedError
 
     def check(self, site: Site, ctx: RenderContext) -> None:
@@ -188,3 +210,21 @@ class Channel:
     def finish(self, site: Site, ctx: RenderContext) -> list[Artifact]:
         """Outputs that depend on everything else: static assets, sitemaps."""
         return []
+
+    # --- reading outputs back (audits, `omnipub check`) ----------------------------------------
+
+    def fact_reader(self, plan: Plan, read: ReadOutput) -> FactReader | None:
+        """How the consistency audit reads back the facts this channel published about an
+        item; None for a channel that states no facts. Called once per audit, so a reader
+        may parse shared files (a playlist) once for every item."""
+        return None
+
+    def links_in(self, path: str, data: bytes) -> Iterable[tuple[str, str]]:
+        """(URL, what it is) of every reference in a non-HTML output, for `check --links`
+        (HTML pages are read by the core)."""
+        return ()
+
+    def tombstones_in(self, path: str, data: bytes) -> tuple[str, ...]:
+        """Ids of unpublished items an output names on purpose (delta-sync removals), which
+        the leak check allows there; see `Artifact.tombstones`."""
+        return ()

@@ -10,9 +10,10 @@
 
 from __future__ import annotations
 
-import json
 import posixpath
 from collections.abc import Callable, Iterable
+from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -23,6 +24,8 @@ from .diagnostics import Diagnostic, Location, Severity
 
 if TYPE_CHECKING:
     from .build import BuildResult
+    from .channel import Channel, Stated
+    from .items import Item
     from .model import Site
     from .publish import MemorySink
     from .resolve import Plan
@@ -73,6 +76,7 @@ class Outputs:
 
 def check_links(result: BuildResult, sink: MemorySink) -> list[Diagnostic]:
     outputs = Outputs(result, sink)
+    channels = {channel.name: channel for channel in result.channels}
     found: list[Diagnostic] = []
 
     def verify(url: str, channel: str, page: str, what: str) -> None:
@@ -103,57 +107,43 @@ def check_links(result: BuildResult, sink: MemorySink) -> list[Diagnostic]:
                             verify(candidate.strip().split(" ")[0], channel, path, "srcset")
                 for element in doc.xpath("//*[@data-url]"):
                     verify(element.get("data-url").split("?")[0], channel, path, "QR code")
-            elif channel == "app" and path.startswith("items/"):
-                document = json.loads(data)
-                for link in document.get("links", []):
-                    if link.get("url"):
-                        verify(link["url"], channel, path, f"link to item {link['id']}")
-                for lang, target in document.get("translations", {}).items():
-                    if target not in files:
-                        found.append(
-                            _error(
-                                "check.link",
-                                f"app/{path}: translation {lang} ({target}) is missing",
-                            )
-                        )
+            else:
+                for url, what in channels[channel].links_in(path, data):
+                    verify(url, channel, path, what)
     return found
 
 
 def check_leaks(result: BuildResult, sink: MemorySink) -> list[Diagnostic]:
     marks = leak_marks(result.site)
+    channels = {channel.name: channel for channel in result.channels}
     found: list[Diagnostic] = []
     for channel, files in sorted(sink.files.items()):
         for path, data in sorted(files.items()):
-            tombstones = ()
-            if channel == "app" and path.startswith("changes/"):
-                tombstones = tuple(r["id"] for r in json.loads(data).get("removed", []))
+            tombstones = channels[channel].tombstones_in(path, data)
             found.extend(scan(marks, channel, path, data, tombstones))
     return found
 
 
-def _json_ld(doc: lxml.html.HtmlElement) -> list[dict]:
-    return [json.loads(s.text or "") for s in doc.findall(".//script[@type='application/ld+json']")]
-
-
 def check_consistency(result: BuildResult, sink: MemorySink) -> list[Diagnostic]:
     """Each item's facts, read back from every channel, must agree with each other."""
-    playlists = [
-        json.loads(data)
-        for path, data in sorted(sink.files.get("signage", {}).items())
-        if path.startswith("playlists/")
-    ]
-    return consistency(result.site, result.plan, lambda c, p: sink.files[c][p], playlists)
+    return consistency(result.site, result.plan, result.channels, lambda c, p: sink.files[c][p])
 
 
 def consistency(
     site: Site,
     plan: Plan,
+    channels: Iterable[Channel],
     read: Callable[[str, str], bytes],
-    playlists: list[dict],
     only: set[tuple[str, str]] | None = None,
 ) -> list[Diagnostic]:
     """The consistency audit over any store of outputs; `only` limits it to some items (a
-    build audits the items it re-rendered)."""
+    build audits the items it re-rendered). Each channel reads back what it stated through
+    its `fact_reader` hook; the audit compares them."""
+    readers = []
+    for channel in channels:
+        reader = channel.fact_reader(plan, partial(read, channel.name))
+        if reader is not None:
+            readers.append(reader)
     found: list[Diagnostic] = []
     if only is None:
         items = site.visible()
@@ -161,94 +151,44 @@ def consistency(
         items = [site.by_key[k] for k in sorted(only) if k in site.by_key]
         items = [item for item in items if item.visible]
     for item in items:
-        stated: dict[str, dict[str, str]] = {}
-        pages: dict[str, lxml.html.HtmlElement] = {}  # each page is parsed once
-        for channel in ("web", "mobile"):
-            route = plan.item_routes.get((channel, item.id, item.lang))
-            if route is None:
-                continue
-            pages[channel] = lxml.html.fromstring(read(channel, route.path))
-            for data in _json_ld(pages[channel]):
-                facts = {}
-                offer = data.get("offers") or {}
-                for key, value in (
-                    ("price", offer.get("price")),
-                    ("currency", offer.get("priceCurrency")),
-                    ("availability", str(offer.get("availability", "")).rsplit("/", 1)[-1]),
-                    ("start", data.get("startDate")),
-                    ("end", data.get("endDate")),
-                ):
-                    if value:
-                        facts[key] = _normal(key, str(value))
-                stated[channel] = facts
-        route = plan.item_routes.get(("app", item.id, item.lang))
-        if route is not None:
-            fields = json.loads(read("app", route.path))["fields"]
-            facts = {}
-            mapping = {"price": "price", "currency": "currency", "availability": "availability"}
-            if item.type == "event":
-                mapping.update({"start": "start", "end": "end"})
-            if item.type == "promotion":
-                mapping.update({"start": "valid_from", "end": "valid_until"})
-            for key, field in mapping.items():
-                if fields.get(field) is not None:
-                    facts[key] = _normal(key, str(fields[field]))
-            stated["app"] = facts
-        for slide in _slides(playlists, item.id, item.lang):
-            if item.type == "promotion" and slide.get("until"):
-                expire = item.fields.get("expire_at")
-                until = (
-                    min(item.fields["valid_until"], expire)
-                    if expire
-                    else item.fields["valid_until"]
-                )
-                if _normal("end", slide["until"]) != _normal("end", until.isoformat()):
-                    found.append(
-                        _error(
-                            "check.consistency",
-                            f"{item.rel}: signage stops at {slide['until']}, the web at "
-                            f"{until.isoformat()}",
-                            item.rel,
-                        )
-                    )
-        names = sorted(stated)
-        for index, first in enumerate(names):
-            for second in names[index + 1 :]:
-                for key in sorted(set(stated[first]) & set(stated[second])):
-                    if stated[first][key] != stated[second][key]:
-                        found.append(
-                            _error(
-                                "check.consistency",
-                                f"{key} of {item.id} ({item.lang}) is {stated[first][key]!r} on "
-                                f"{first} but {stated[second][key]!r} on {second}",
-                                item.rel,
-                            )
-                        )
-        if "web" in pages and "mobile" in pages:
-            a, b = pages["web"], pages["mobile"]
-            for what in ("title", "h1"):
-                left, right = a.findtext(f".//{what}"), b.findtext(f".//{what}")
-                if left != right:
-                    found.append(
-                        _error(
-                            "check.consistency",
-                            f"web and mobile {what} of {item.id} differ: {left!r} / {right!r}",
-                            item.rel,
-                        )
-                    )
+        stated: list[Stated] = [s for reader in readers for s in reader(item)]
+        for statement in stated:
+            found.extend(
+                _error("check.consistency", f"{item.rel}: {problem}", item.rel)
+                for problem in statement.problems
+            )
+        for index, first in enumerate(stated):
+            for second in stated[index + 1 :]:
+                found.extend(_disagreements(item, first, second))
     return found
+
+
+def _disagreements(item: Item, first: Stated, second: Stated) -> Iterable[Diagnostic]:
+    for key in sorted(set(first.facts) & set(second.facts)):
+        a, b = _normal(key, first.facts[key]), _normal(key, second.facts[key])
+        if a != b:
+            yield _error(
+                "check.consistency",
+                f"{key} of {item.id} ({item.lang}) is {a!r} on {first.where} but {b!r} on "
+                f"{second.where}",
+                item.rel,
+            )
+    for key in sorted(set(first.presentation) & set(second.presentation)):
+        a, b = first.presentation[key], second.presentation[key]
+        if a != b:
+            yield _error(
+                "check.consistency",
+                f"{first.where} and {second.where} {key} of {item.id} differ: {a!r} / {b!r}",
+                item.rel,
+            )
 
 
 def _normal(key: str, value: str) -> str:
     if key == "price":
-        return f"{float(value):.2f}"
+        try:
+            return f"{Decimal(value):.2f}"
+        except ArithmeticError:
+            return value
     if key == "availability":  # schema.org InStock and our in_stock name one fact
         return value.replace("_", "").lower()
     return value
-
-
-def _slides(playlists: list[dict], item_id: str, lang: str) -> Iterable[dict]:
-    for playlist in playlists:
-        for slide in playlist["slides"]:
-            if slide["item"] == item_id and slide["lang"] == lang:
-                yield slide["schedule"]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -415,13 +414,8 @@ class LiveBuild:
                     raise KeyError(path)
                 return row[0]
 
-            signage = {**sink.files.get("signage", {}), **resolved.get("signage", {})}
-            playlists = [
-                json.loads(read("signage", path))
-                for path in sorted(signage)
-                if path.startswith("playlists/") and signage[path] is not None
-            ]
-            diagnostics.extend(consistency(site, plan, read, playlists, keys))
+            channels = [job.channel for job in state.jobs.values()]
+            diagnostics.extend(consistency(site, plan, channels, read, keys))
             diagnostics.raise_if_errors()
         sink.apply(resolved)
         laps("audit")

@@ -16,9 +16,9 @@ import pytest
 
 from conftest import build_memory
 from omnipub import registry
-from omnipub.channel import Artifact, Channel, OutputSpec, Route
+from omnipub.channel import Artifact, Channel, OutputSpec, Route, Stated
 from omnipub.context import RenderContext
-from omnipub.diagnostics import UsageError
+from omnipub.diagnostics import BuildFailed, UsageError
 from omnipub.items import ItemView
 from omnipub.model import Site
 
@@ -127,3 +127,74 @@ def test_in_process_registration(site) -> None:
         assert json.loads(sink.files["echo"]["index.json"]) == ["About", "Hi!"]
     finally:
         registry.unregister("echo")
+
+
+PRICED = """\
+-- omnipub.toml --
+[site]
+title = "Plug"
+[languages.en]
+name = "English"
+[channels.web]
+base_url = "https://www.example.com/"
+[channels.ticker]
+base_url = "https://ticker.example.com/"
+-- content/products/_index.md --
+---
+cascade: {type: product}
+---
+-- content/products/mug.md --
+---
+title: Mug
+sku: MUG-1
+price: 129.00
+currency: NOK
+availability: in_stock
+---
+A mug.
+"""
+
+
+def test_a_plugin_channel_takes_part_in_the_consistency_audit(site) -> None:
+    """The audit asks every channel, built-in or not, what it stated: a plug-in that shows
+    another price than the web is a located error, exactly as a built-in channel would be."""
+
+    class Ticker(Channel):
+        name = "ticker"
+        outputs = (OutputSpec("item", "application/json", "item"),)
+        default_types = frozenset({"product"})
+        price_shift = 0
+
+        def plan(self, site_: Site, items: list[ItemView]) -> Iterable[Route]:
+            for view in items:
+                yield Route(self.name, "item", f"{view.id}.json", "", view.lang, view.id)
+
+        def render(self, route: Route, ctx: RenderContext) -> list[Artifact]:
+            view = ctx.item(route.item_id or "", route.lang)
+            assert view is not None
+            price = f"{view.fields['price'] + self.price_shift:.2f}"
+            return [Artifact(route.path, "application/json", json.dumps(price).encode())]
+
+        def fact_reader(self, plan, read):  # type: ignore[no-untyped-def]
+            def stated(item):  # type: ignore[no-untyped-def]
+                route = plan.item_routes.get((self.name, item.id, item.lang))
+                if route is not None:
+                    yield Stated(self.name, {"price": json.loads(read(route.path))})
+
+            return stated
+
+    registry.register(Ticker)
+    try:
+        root = site(
+            PRICED.replace(
+                "[channels.web]", '[build]\nchannels = ["web", "ticker"]\n[channels.web]'
+            )
+        )
+        build_memory(root, use_cache=False)  # agrees with the web page
+        Ticker.price_shift = 1
+        with pytest.raises(BuildFailed) as failed:
+            build_memory(root, use_cache=False)
+        messages = [d.message for d in failed.value.diagnostics]
+        assert any("price of" in m and "'130.00' on ticker" in m for m in messages), messages
+    finally:
+        registry.unregister("ticker")

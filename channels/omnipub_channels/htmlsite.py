@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -17,14 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from omnipub.channel import Artifact, Channel, OutputSpec, Route
+import lxml.html
+
+from omnipub.channel import Artifact, Channel, FactReader, OutputSpec, ReadOutput, Route, Stated
 from omnipub.context import RenderContext
 from omnipub.diagnostics import Diagnostics
-from omnipub.items import ItemView
+from omnipub.items import Item, ItemView
 from omnipub.links import source_link
 from omnipub.markdown import highlight_css
 from omnipub.model import Site
 from omnipub.paths import path_for_url_path
+from omnipub.resolve import Plan
 from omnipub.templates import translate
 
 FEED_SIZE = 20
@@ -480,6 +484,35 @@ class HtmlSiteChannel(Channel):
     def structured_data(self, view: ItemView, route: Route, ctx: RenderContext) -> dict[str, Any]:
         """schema.org JSON-LD; facts only, so every channel can state the same."""
         return structured_data(view, route.url, ctx, self)
+
+    # --- reading outputs back -----------------------------------------------------------------
+
+    def fact_reader(self, plan: Plan, read: ReadOutput) -> FactReader:
+        """The facts an item page's JSON-LD states, and its title and H1 (which every HTML
+        site's page of an item shares, so a web/mobile pair never disagrees)."""
+
+        def stated(item: Item) -> Iterable[Stated]:
+            route = plan.item_routes.get((self.name, item.id, item.lang))
+            if route is None:
+                return
+            page = lxml.html.fromstring(read(route.path))
+            facts: dict[str, str] = {}
+            for script in page.findall(".//script[@type='application/ld+json']"):
+                data = json.loads(script.text or "")
+                offer = data.get("offers") or {}
+                for key, value in (
+                    ("price", offer.get("price")),
+                    ("currency", offer.get("priceCurrency")),
+                    ("availability", str(offer.get("availability", "")).rsplit("/", 1)[-1]),
+                    ("start", data.get("startDate")),
+                    ("end", data.get("endDate")),
+                ):
+                    if value:
+                        facts[key] = str(value)
+            shown = {what: page.findtext(f".//{what}") or "" for what in ("title", "h1")}
+            yield Stated(self.name, facts, shown)
+
+        return stated
 
     # --- finishing ----------------------------------------------------------------------------
 

@@ -25,18 +25,25 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from omnipub.channel import Artifact, Channel, OutputSpec, Route
+from omnipub.channel import Artifact, Channel, FactReader, OutputSpec, ReadOutput, Route, Stated
 from omnipub.context import RenderContext
 from omnipub.diagnostics import Diagnostics, Location
-from omnipub.items import ItemView
+from omnipub.items import Item, ItemView
 from omnipub.links import source_link
 from omnipub.model import Site
 from omnipub.render import RecordedOutputs
+from omnipub.resolve import Plan
 
 SCHEMA_VERSION = 1
 JSONFEED = "https://jsonfeed.org/version/1.1"
 HERE = Path(__file__).resolve().parent
 IMAGE_WIDTHS = (320, 640, 1024)
+#: fact (as the consistency audit names it) -> the item document field that states it
+FACT_NAMES = {"price": "price", "currency": "currency", "availability": "availability"}
+WINDOW_NAMES = {
+    "event": {"start": "start", "end": "end"},
+    "promotion": {"start": "valid_from", "end": "valid_until"},
+}
 FACT_KEYS = {
     "product": ("sku", "price", "currency", "availability", "brand", "gtin"),
     "promotion": ("valid_from", "valid_until", "discount", "code"),
@@ -216,6 +223,44 @@ class AppChannel(Channel):
             "links": links,
             "translations": translations,
         }
+
+    # --- reading outputs back -----------------------------------------------------------------
+
+    def fact_reader(self, plan: Plan, read: ReadOutput) -> FactReader:
+        """The facts an item document's `fields` state (event times, a promotion's window)."""
+
+        def stated(item: Item) -> Iterable[Stated]:
+            route = plan.item_routes.get((self.name, item.id, item.lang))
+            if route is None:
+                return
+            fields = json.loads(read(route.path))["fields"]
+            names = dict(FACT_NAMES)
+            names.update(WINDOW_NAMES.get(item.type, {}))
+            facts = {
+                fact: str(fields[name])
+                for fact, name in names.items()
+                if fields.get(name) is not None
+            }
+            yield Stated(self.name, facts)
+
+        return stated
+
+    def links_in(self, path: str, data: bytes) -> Iterable[tuple[str, str]]:
+        if not path.endswith(".json"):
+            return
+        document = json.loads(data)
+        if not isinstance(document, dict) or "translations" not in document:
+            return  # only item documents link to other items
+        for link in document.get("links", []):
+            if link.get("url"):
+                yield link["url"], f"link to item {link['id']}"
+        for lang, target in document.get("translations", {}).items():
+            yield self.config.base_url + target, f"translation {lang}"
+
+    def tombstones_in(self, path: str, data: bytes) -> tuple[str, ...]:
+        if not path.startswith("changes/"):
+            return ()
+        return tuple(row["id"] for row in json.loads(data).get("removed", []))
 
     def feed(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
         section, tag, page = route.param("section"), route.param("tag"), route.param("page", 1)

@@ -22,11 +22,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import segno
 
 from omnipub import i18n
-from omnipub.channel import Artifact, Channel, OutputSpec, Route
+from omnipub.channel import Artifact, Channel, FactReader, OutputSpec, ReadOutput, Route, Stated
 from omnipub.context import RenderContext
 from omnipub.diagnostics import Diagnostics, Location
-from omnipub.items import ItemView
+from omnipub.items import Item, ItemView
 from omnipub.model import Site
+from omnipub.resolve import Plan
 from omnipub.schema import FieldSpec
 from omnipub.templates import translate
 
@@ -440,6 +441,36 @@ class SignageChannel(Channel):
             "slides": slides,
         }
         return (json.dumps(data, sort_keys=True, ensure_ascii=False, indent=1) + "\n").encode()
+
+    # --- reading outputs back -----------------------------------------------------------------
+
+    def fact_reader(self, plan: Plan, read: ReadOutput) -> FactReader:
+        """Every slide of an item, in every playlist, must stop when the item does: a
+        promotion's window (or its expiry, if earlier) and an event's end."""
+        slides: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
+        for route in plan.routes_by_channel.get(self.name, []):
+            if route.output == "playlist":
+                for slide in json.loads(read(route.path))["slides"]:
+                    where = f"{self.name} playlist {route.param('screen')}"
+                    slides.setdefault((slide["item"], slide["lang"]), []).append(
+                        (where, slide["schedule"])
+                    )
+
+        def stated(item: Item) -> Iterable[Stated]:
+            f = item.fields
+            ends = [f.get("expire_at"), f.get("valid_until") if item.type == "promotion" else None]
+            ends.append(f.get("end") if item.type == "event" else None)
+            known = [end for end in ends if end is not None]
+            for where, schedule in slides.get((item.id, item.lang), []):
+                until = schedule.get("until")
+                if not until or not known:
+                    continue
+                end = min(known)
+                if dt.datetime.fromisoformat(until) != end:
+                    problem = f"{where} stops at {until}, the item at {end.isoformat()}"
+                    yield Stated(where, problems=(problem,))
+
+        return stated
 
     def finish(self, site: Site, ctx: RenderContext) -> list[Artifact]:
         assets = []
