@@ -256,7 +256,9 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
         ).items()
     }
     build = _table(data.get("build", {}), "build", where("build"), diagnostics)
-    default_channels = tuple(sorted(channels) or ["web"])
+    canonical = str(site.get("canonical_channel", SiteConfig.canonical_channel))
+    # a site that configures no channel publishes its canonical one
+    default_channels = tuple(sorted(channels) or [canonical])
     enabled = default_channels
     if "channels" in build:
         enabled = _texts(
@@ -309,7 +311,6 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
         )
         allow_html = False
     markdown = MarkdownConfig(allow_html=allow_html, allowed_schemes=schemes)
-    canonical = str(site.get("canonical_channel", "web"))
     if "canonical_channel" in site and canonical not in enabled:
         diagnostics.error(
             "config.value",
