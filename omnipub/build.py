@@ -228,6 +228,11 @@ def what_if(options: BuildOptions, config: SiteConfig) -> tuple[str, ...]:
     return tuple(reasons)
 
 
+def document_variant(config: SiteConfig) -> str:
+    """The settings a parse depends on, part of every parsed document's cache key."""
+    return repr((config.markdown.allow_html, config.markdown.allowed_schemes))
+
+
 def load_documents(
     sources: list[SourceFile], config: SiteConfig, cache: DocumentCache, diagnostics: Diagnostics
 ) -> dict[str, Document]:
@@ -400,9 +405,11 @@ def _build(
     lap("config")
 
     # load
-    variant = repr((config.markdown.allow_html, config.markdown.allowed_schemes))
     cache = DocumentCache(
-        config.state_dir if options.use_cache else None, variant, memory, prepared.listed_at
+        config.state_dir if options.use_cache else None,
+        document_variant(config),
+        memory,
+        prepared.listed_at,
     )
     documents = load_documents(sources, config, cache, diagnostics)
     images: dict[str, ImageInfo] = index_images(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import hashlib
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -22,13 +21,22 @@ from pathlib import Path
 from typing import Any
 
 from .audit import leak_marks, scan
-from .build import BuildOptions, BuildResult, BuildState, build, build_instant
+from .build import (
+    BuildOptions,
+    BuildResult,
+    BuildState,
+    build,
+    build_instant,
+    document_variant,
+    load_documents,
+)
+from .cache import DocumentCache
 from .channel import Artifact, Route
 from .checks import consistency
 from .depends import Digests, Key, item_digest, item_keys, memo_digest
 from .diagnostics import Diagnostics
 from .discover import SourceFile, is_ignored
-from .document import Document, LoadError, parse_document
+from .document import Document
 from .incremental import Entry, instant_parts
 from .items import Item
 from .links import check_links
@@ -223,37 +231,22 @@ class LiveBuild:
     def _load(
         self, rels: list[str], state: BuildState, diagnostics: Diagnostics
     ) -> dict[str, Document] | None:
-        config = state.config
-        changed: dict[str, Document] = {}
+        """The edited item files, loaded by the build's own loader (documents already
+        parsed this session come from memory); None when one is new or gone."""
+        sources = []
         for rel in rels:
             path = self.root / rel
-            old = state.documents.get(rel)
-            if old is None or not path.is_file():
+            if rel not in state.documents or not path.is_file():
                 return None
             stat = path.stat()
-            if stat.st_size > config.max_file_bytes:
-                return None
-            raw = path.read_bytes()
-            content_hash = hashlib.sha256(raw).hexdigest()
-            if content_hash == old.content_hash:
-                continue
-            doc = self.memory.get((rel, content_hash))
-            if doc is None:
-                source = SourceFile(path, rel, "content", stat.st_size, stat.st_mtime_ns)
-                try:
-                    doc = parse_document(
-                        source,
-                        raw,
-                        config.max_file_bytes,
-                        config.markdown.allow_html,
-                        config.markdown.allowed_schemes,
-                    )
-                except LoadError as exc:
-                    diagnostics.add(exc.diagnostic)
-                    continue
-                self.memory[(rel, content_hash)] = doc
-            changed[rel] = doc
-        return changed
+            sources.append(SourceFile(path, rel, "content", stat.st_size, stat.st_mtime_ns))
+        cache = DocumentCache(None, document_variant(state.config), self.memory)
+        loaded = load_documents(sources, state.config, cache, diagnostics)
+        return {
+            rel: doc
+            for rel, doc in loaded.items()
+            if doc.content_hash != state.documents[rel].content_hash
+        }
 
     def _render(
         self,
