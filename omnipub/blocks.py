@@ -1,7 +1,9 @@
 """Markdown to a block list that a native app draws without a web view.
 
 Blocks: heading, paragraph, list (items hold blocks; task items a `checked` flag), image,
-table, quote, code, rule, footnotes. Inline content is a list of spans: text with marks
+table, quote, code, rule, footnotes, and the typed blocks of components (a product card,
+a callout, a video...), which each render fills in from the component's data. Inline
+content is a list of spans: text with marks
 (strong, em, strike, code), links (with the target item's id where the link is to an item),
 line breaks, footnote references and inline images. Raw HTML is dropped: apps get the
 sanitized `content_html` for that.
@@ -25,6 +27,8 @@ _CLOSE = {"strong_close": "strong", "em_close": "em", "s_close": "strike"}
 #: (a NUL cannot come from a source, so no block of the content has them)
 _LINK = "\x00link"
 _IMAGE = "\x00image"
+#: a component's place: its index in the body (its inner blocks under "blocks")
+_COMPONENT = "\x00component"
 
 
 class _Converter:
@@ -82,6 +86,8 @@ class _Converter:
                 stack.pop()
             elif kind == "image":
                 here.append(self.image(token))
+            elif kind == "myst_role":
+                here.append({"type": "component", _COMPONENT: int(token.meta["index"])})
             elif kind == "footnote_ref":
                 here.append({"type": "footnote_ref", "id": int(token.meta["id"]) + 1})
         return _merge(spans)
@@ -147,6 +153,11 @@ class _Converter:
             elif kind == "footnote_block_open":
                 block, i = self._footnotes(tokens, i)
                 out.append(block)
+            elif kind == "component_open":
+                inner, i = self.blocks(tokens, i + 1, "component_close")
+                out.append(
+                    {"type": "component", _COMPONENT: int(token.meta["index"]), "blocks": inner}
+                )
             else:  # html_block and anything unknown: skipped
                 i += 1
         return out, i
@@ -252,7 +263,7 @@ def prebuild(tokens: Sequence[Token], allowed_schemes: Sequence[str]) -> bytes:
                 ):
                     find(child, [*path, index])
         elif isinstance(node, dict):
-            if _LINK in node or _IMAGE in node:
+            if _LINK in node or _IMAGE in node or _COMPONENT in node:
                 places.append(path)
             for key, value in node.items():
                 if isinstance(value, list | dict):
@@ -262,19 +273,35 @@ def prebuild(tokens: Sequence[Token], allowed_schemes: Sequence[str]) -> bytes:
     return zlib.compress(marshal.dumps((blocks, places)), 1)
 
 
+#: a component's blocks (or spans, inline): (index, its inner blocks, inline) -> blocks
+ComponentBlocks = Callable[[int, list[Block], bool], list[Block]]
+
+
 def fill(
     packed: bytes,
     *,
     resolve_link: Callable[[str, int | None], str],
     link_target: Callable[[str], str | None],
     resolve_image: Callable[[str, str, int | None], dict[str, Any]],
+    component: ComponentBlocks | None = None,
 ) -> list[Block]:
-    """A fresh block list with one channel's URLs, item ids and image renditions."""
+    """A fresh block list with one channel's URLs, item ids, image renditions and
+    component blocks.
+
+    Places are visited last first: a component's inner places (after it in document
+    order) are filled before it, and one that becomes more or fewer nodes than one moves
+    only places already filled."""
     blocks, places = marshal.loads(zlib.decompress(packed))
-    for path in places:
+    for path in reversed(places):
         node = blocks
         for step in path:
-            node = node[step]
+            parent, node = node, node[step]
+        index = node.pop(_COMPONENT, None)
+        if index is not None:
+            inner = node.get("blocks", [])
+            made = component(index, inner, "blocks" not in node) if component else inner
+            parent[path[-1] : path[-1] + 1] = made
+            continue
         href = node.pop(_LINK, None)
         if href is not None:
             node["href"] = resolve_link(href, None)
@@ -298,10 +325,12 @@ def to_blocks(
     link_target: Callable[[str], str | None],
     resolve_image: Callable[[str, str, int | None], dict[str, Any]],
     allowed_schemes: Sequence[str],
+    component: ComponentBlocks | None = None,
 ) -> list[Block]:
     return fill(
         prebuild(tokens, allowed_schemes),
         resolve_link=resolve_link,
         link_target=link_target,
         resolve_image=resolve_image,
+        component=component,
     )

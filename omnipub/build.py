@@ -26,6 +26,7 @@ from .cache import DocumentCache, write_entry
 from .channel import Channel
 from .checks import consistency
 from .collector import collector_paused
+from .components import check_components, load_components
 from .config import SiteConfig, load_config
 from .context import RenderContext
 from .depends import Digests, Key
@@ -416,13 +417,17 @@ def _build(
         sources, config.state_dir if options.use_cache else None
     )
     data = load_data(sources, diagnostics)
+    components = load_components(sources, diagnostics)
     lap("load")
 
     # model
     lock = Lock.read(root)
     traits = {c.name: c.traits() for c in _all_traits(planned)}
-    site = build_site(config, documents, traits, lock, now, diagnostics, options.drafts, data)
+    site = build_site(
+        config, documents, traits, lock, now, diagnostics, options.drafts, data, components
+    )
     check_links(site, images, diagnostics)
+    check_components(site, images, diagnostics)
     lap("model")
 
     # resolve
@@ -625,7 +630,12 @@ def channel_digest(
     """The fixed inputs of a channel's renders: code, config, templates, words, and the
     channels `built` beside it, whose URLs its pages show (dev URLs included: the dev
     server's base URLs are set in the channels' config)."""
-    folders = [Path(__file__).parent, config.templates_dir / channel.name, config.root / "i18n"]
+    folders = [
+        Path(__file__).parent,
+        config.templates_dir / channel.name,
+        config.root / "i18n",
+        config.root / "components",
+    ]
     if channel.package_dir:
         folders.append(channel.package_dir.parent)
     return static_digest(

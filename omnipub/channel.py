@@ -16,6 +16,7 @@ from .diagnostics import Diagnostics, Location
 from .schema import FieldSpec
 
 if TYPE_CHECKING:
+    from .componentdata import Component
     from .config import SiteConfig
     from .context import RenderContext
     from .items import Item, ItemView
@@ -210,6 +211,16 @@ class Channel:
     def finish(self, site: Site, ctx: RenderContext) -> list[Artifact]:
         """Outputs that depend on everything else: static assets, sitemaps."""
         return []
+
+    def render_component(self, component: Component, ctx: RenderContext) -> str:
+        """HTML for a component (a product card, a callout, a site's own) where it stands in
+        a body this channel renders as HTML (`ctx.html`).
+
+        The default draws it with the first template of `components/<name>.<channel>.html`
+        and `components/<name>.html` (the site's, then the channel's own), and otherwise
+        shows its text: a channel without templates for a component still says what it
+        is. Override it to draw components from their data (`component.data`) in code."""
+        return ctx.component_html(component)
 
     # --- reading outputs back (audits, `omnipub check`) ----------------------------------------
 

@@ -6,14 +6,19 @@ whose URLs or content it read) so that incremental rebuilds know what depends on
 
 from __future__ import annotations
 
+import html as html_escaping
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+from markupsafe import Markup
 
-from . import blocks, markdown
+from . import blocks, componentdata, markdown
 from .channel import Artifact, Channel, Route
+from .componentdata import Component
+from .components import arguments
 from .depends import Digests, Key, Usage, current, merge_usage, recording, touch, touch_now
 from .diagnostics import Diagnostic, Diagnostics, Location, Severity
 from .document import Document
@@ -23,7 +28,7 @@ from .links import image_source, source_link
 from .model import Site
 from .paths import UnsafePath, split_url
 from .recorded import RecordedSite
-from .templates import render_template
+from .templates import render_template, translate
 
 if TYPE_CHECKING:
     from .resolve import Plan
@@ -72,6 +77,8 @@ class RenderContext:
         #: site paths (not sources) resolve the same from every page
         self._site_links: dict[str, tuple[str, frozenset[Key]]] = {}
         self._memo_lock = threading.RLock()
+        #: component name -> the template that draws it in this channel (None: none does)
+        self._component_templates: dict[str, str | None] = {}
 
     @property
     def plan(self) -> Plan:
@@ -335,11 +342,14 @@ class RenderContext:
         widths: tuple[int, ...],
         sizes: str,
     ) -> str:
-        return markdown.fill(
+        filled = markdown.fill(
             pre.sanitized if sanitized else pre.html,
             pre,
             self._link_resolver(view, view.rel),
             self._image_resolver(view.rel, widths, sizes),
+        )
+        return markdown.fill_components(
+            filled, pre, self._component_html(pre, view.rel, view.lang, sanitized, widths, sizes)
         )
 
     def html_of_document(
@@ -348,32 +358,170 @@ class RenderContext:
         """HTML for a section or home page body (no item view)."""
         pre = document.pre
         resolve = self._link_resolver(None, document.rel, lang)
-        return markdown.fill(
+        filled = markdown.fill(
             pre.html, pre, resolve, self._image_resolver(document.rel, widths, "100vw")
+        )
+        return markdown.fill_components(
+            filled, pre, self._component_html(pre, document.rel, lang, False, widths, "100vw")
         )
 
     def text(self, view: ItemView) -> str:
-        return view.prerendered.text
+        """The body as plain text, each component as its text."""
+        pre = view.prerendered
+        if not pre.components:
+            return pre.text
+
+        def render(index: int, body: str) -> str:
+            found = self._resolve(pre, index, view.rel, view.lang, body, (480,), "100vw")
+            return componentdata.text_of(found, body) if found else ""
+
+        text = markdown.fill_components(pre.text, pre, render)
+        return _BLANK_LINES.sub("\n\n", text).strip()
 
     def blocks(self, view: ItemView, widths: tuple[int, ...] = (480, 800, 1200)) -> list[dict]:
-        """The body as a block list a native app draws without a web view."""
+        """The body as a block list a native app draws without a web view; components are
+        typed blocks (see `componentdata.blocks_of`)."""
+        pre = view.prerendered
+
+        def component(index: int, inner: list[dict], _inline: bool) -> list[dict]:
+            found = self._resolve(pre, index, view.rel, view.lang, "", widths, "100vw")
+            return componentdata.blocks_of(found, inner) if found else []
+
         return blocks.fill(
-            view.prerendered.packed_blocks,
+            pre.packed_blocks,
             resolve_link=self._link_resolver(view, view.rel),
             link_target=self._link_target(view),
             resolve_image=self._image_resolver(view.rel, widths, "100vw"),
+            component=component,
         )
 
     def _link_target(self, view: ItemView) -> Any:
-        def target(href: str) -> str | None:
-            link = source_link(view.rel, href)
-            if link is not None:
-                found = self.site.by_rel.get(link.target_rel)
-                return found.id if found and found.visible else None
-            key = self._web_path(split_url(href).path) if href.startswith("/") else None
-            return key[0] if key else None
+        return lambda href: self.item_id_for_link(view.rel, href)
 
-        return target
+    def item_id_for_link(self, rel: str, href: str) -> str | None:
+        """The id of the item a link written in `rel` leads to, if it leads to one."""
+        link = source_link(rel, href)
+        if link is not None:
+            found = self.site.by_rel.get(link.target_rel)
+            return found.id if found and found.visible else None
+        key = self._web_path(split_url(href).path) if href.startswith("/") else None
+        return key[0] if key else None
+
+    def link_for(self, rel: str, href: str, lang: str) -> str:
+        """A link written in `rel` as this channel's URL (what a body's links become)."""
+        if not markdown.is_allowed_url(href, self.site.config.markdown.allowed_schemes):
+            return "#"
+        if not markdown.is_internal(href):
+            return href
+        return self._link_resolver(None, rel, lang)(href, None)
+
+    # --- components -------------------------------------------------------------------------
+
+    def components(self, view: ItemView) -> list[Component]:
+        """Every component of the item's body as data, in order, for channels that draw
+        them their own way (a screen's visual, a plug-in's format)."""
+        pre = view.prerendered
+        found = (
+            self._resolve(
+                pre, use.index, view.rel, view.lang, use.body_text, (480, 800, 1200), "100vw"
+            )
+            for use in pre.components
+        )
+        return [component for component in found if component is not None]
+
+    def component_args(self, view: ItemView) -> list[tuple[str, dict[str, Any]]]:
+        """The components of the item's body as written: (name, typed arguments), nothing
+        they name looked up, for a channel that only picks from them (a screen's poster)."""
+        found = []
+        for use in view.prerendered.components:
+            spec = self.site.components.get(use.name)
+            if spec is not None:
+                args, problems = arguments(use, spec, self.site.config.timezone)
+                if not any(not p.warning for p in problems):
+                    found.append((use.name, args))
+        return found
+
+    def _resolve(
+        self,
+        pre: markdown.Prerendered,
+        index: int,
+        rel: str,
+        lang: str,
+        body: str,
+        widths: tuple[int, ...],
+        sizes: str,
+    ) -> Component | None:
+        return componentdata.resolve(self, pre.components[index], rel, lang, body, widths, sizes)
+
+    def _component_html(
+        self,
+        pre: markdown.Prerendered,
+        rel: str,
+        lang: str,
+        sanitized: bool,
+        widths: tuple[int, ...],
+        sizes: str,
+    ) -> markdown.ComponentFiller:
+        def render(index: int, body: str) -> str:
+            component = self._resolve(pre, index, rel, lang, body, widths, sizes)
+            if component is None:
+                return ""
+            markup = self.channel.render_component(component, self)
+            if sanitized:
+                return markdown.sanitize(markup, self.site.config.markdown.allowed_schemes)
+            return markup
+
+        return render
+
+    def component_html(self, component: Component) -> str:
+        """A component drawn by its template in this channel, else as its text (see
+        `Channel.render_component`)."""
+        template = self._component_template(component.name)
+        if template is None:
+            text = html_escaping.escape(component.text)
+            url = component.data.get("url") or component.data.get("href")
+            if url and text:
+                text = f'<a href="{html_escaping.escape(str(url))}">{text}</a>'
+            return text if component.inline or not text else f"<p>{text}</p>\n"
+        locale = self.site.config.languages[component.lang].locale
+        return self.template(
+            (template,),
+            f"{{{component.name}}} in {component.rel}",
+            component=component,
+            args=component.args,
+            data=component.data,
+            body=Markup(component.body),
+            lang=component.lang,
+            locale=locale,
+            channel=self.name,
+        )
+
+    def _component_template(self, name: str) -> str | None:
+        if name not in self._component_templates:
+            found = None
+            for wanted in (f"components/{name}.{self.name}.html", f"components/{name}.html"):
+                try:
+                    self.env.get_template(wanted)
+                except jinja2.TemplateNotFound:
+                    continue
+                except jinja2.TemplateSyntaxError:
+                    pass  # rendering it reports the error where it is
+                found = wanted
+                break
+            self._component_templates[name] = found
+        return self._component_templates[name]
+
+    def translate(self, text: str, lang: str, **values: object) -> str:
+        """`t(text, lang)` of the templates, from code."""
+        return translate(self.env, text, lang, **values)
+
+    def canonical_url_for_path(self, url_path: str) -> str:
+        """The absolute URL of a path inside the canonical channel (a static file such as a
+        video). Base URLs are fixed inputs of every render (`build.channel_digest`), so
+        reading them records nothing."""
+        canonical = self.site.config.canonical_channel
+        base = self._plan.base_urls.get(canonical) or self.config.base_url
+        return base + url_path.lstrip("/")
 
     # --- images -----------------------------------------------------------------------------
 
@@ -390,6 +538,7 @@ class RenderContext:
             target = image_source(rel, src)
         except UnsafePath:
             return None
+        touch(("image", target))  # the renditions follow the file
         info = self.images.get(target)
         if info is None:
             return None
@@ -530,6 +679,9 @@ _TYPES = {
     ".woff2": "font/woff2",
     ".pdf": "application/pdf",
 }
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def _read(key: Key, value: Any) -> Any:

@@ -16,6 +16,8 @@ digest. Nothing is guessed: there is no list of "fields that matter". The keys:
 - `("rel", path)`: which item a source path is, and whether it is visible;
 - `("site", "pages")`: section and home pages, languages and data files;
 - `("site", "sections")`: the names of all sections;
+- `("site", "items")`: which items the site has (keys), for indexes over all of them;
+- `("image", path)`: an image file, by its site path (what a component shows);
 - `("memo", channel, name)`: a shared index (see `RenderContext.memo`): its digest is made
   from the digests of what computing it read, so reading an index costs one key.
 
@@ -235,6 +237,11 @@ class Digests(dict[Key, str]):
             return _h(found.key if found else None, found.visible if found else None)
         if head == "site" and key[1] == "sections":
             return _h(site.section_names())
+        if head == "site" and key[1] == "items":
+            return _h([item.key for item in site.items])
+        if head == "image":
+            info = self.images.get(key[1])
+            return _h(info.digest if info else None)
         if head == "site":
             return site_pages_digest(site)
         if head == "webpath":

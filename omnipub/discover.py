@@ -15,7 +15,13 @@ from pathlib import Path
 from .config import SiteConfig
 from .diagnostics import Diagnostics, Location
 
-KINDS = {"content": "content", "static": "static", "templates": "template", "data": "data"}
+KINDS = {
+    "content": "content",
+    "static": "static",
+    "templates": "template",
+    "data": "data",
+    "components": "component",
+}
 
 #: a file whose mtime is this close to the moment it was listed may be written again within
 #: the same clock tick and keep its size and mtime: its stamp is not trusted ("racy git")

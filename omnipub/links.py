@@ -94,7 +94,7 @@ def check_links(
                 continue
             if ref.image:
                 if is_internal(ref.target):
-                    _check_image(doc.rel, ref.target, images, diagnostics, where, root)
+                    check_image(doc.rel, ref.target, images, diagnostics, where, root)
                 continue
             link = source_link(doc.rel, ref.target)
             if link is None:
@@ -146,7 +146,7 @@ def check_links(
                     )
         image = item.fields.get("image")
         if image:
-            _check_image(
+            check_image(
                 item.rel,
                 str(image),
                 images,
@@ -156,7 +156,7 @@ def check_links(
             )
 
 
-def _check_image(
+def check_image(
     rel: str,
     src: str,
     images: dict[str, ImageInfo],

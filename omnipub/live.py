@@ -33,6 +33,7 @@ from .build import (
 from .cache import DocumentCache
 from .channel import Artifact, Route
 from .checks import consistency
+from .components import check_components
 from .depends import Digests, Key, item_digest, item_keys, memo_digest
 from .diagnostics import Diagnostics
 from .discover import SourceFile, is_ignored
@@ -261,6 +262,7 @@ class LiveBuild:
         site = self.result.site
         remade_rels = {item.rel for item in made.values()}
         check_links(site, state.images, diagnostics, only=remade_rels)
+        check_components(site, state.images, diagnostics, only=remade_rels)
         model = [
             d
             for d in state.model_diagnostics

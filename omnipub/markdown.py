@@ -27,10 +27,11 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from . import components
 from .paths import split_url
 
 #: Bump when parsing changes, so cached token streams are rebuilt.
-PARSER_VERSION = "5"
+PARSER_VERSION = "6"
 
 DEFAULT_SCHEMES = ("http", "https", "mailto", "tel")
 LinkResolver = Callable[[str, int | None], str]
@@ -72,6 +73,7 @@ def parser() -> MarkdownIt:
     md.use(footnote_plugin)
     md.use(tasklists_plugin)
     md.use(anchors_plugin, min_level=1, max_level=6)
+    md.use(components.directives_plugin)
     # Every URL is kept in the token stream; the model reports disallowed schemes as errors
     # at their line, and the renderers drop them, instead of markdown-it silently unlinking.
     md.validateLink = lambda url: True  # type: ignore[method-assign]
@@ -253,6 +255,25 @@ def _install_render_rules(md: MarkdownIt) -> None:
     def table_close(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
         return "</table></div>\n"
 
+    def component(end: bool) -> Callable[..., str]:
+        """A component stands as its markers around its body; each channel fills it in."""
+
+        def rule(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
+            meta = tokens[idx].meta if not end else _opening(tokens, idx).meta
+            text = components.marker(meta["nonce"], meta["index"], end)
+            return text + "\n"
+
+        return rule
+
+    def role(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
+        meta = tokens[idx].meta
+        return components.marker(meta["nonce"], meta["index"], False) + components.marker(
+            meta["nonce"], meta["index"], True
+        )
+
+    md.add_render_rule("component_open", component(False))
+    md.add_render_rule("component_close", component(True))
+    md.add_render_rule("myst_role", role)
     md.add_render_rule("link_open", link_open)
     md.add_render_rule("image", image)
     md.add_render_rule("html_block", raw_html("block"))
@@ -260,6 +281,20 @@ def _install_render_rules(md: MarkdownIt) -> None:
     md.add_render_rule("table_open", table_open)
     md.add_render_rule("table_close", table_close)
     md.options["highlight"] = _highlight
+
+
+def _opening(tokens: Sequence[Token], idx: int) -> Token:
+    """The `component_open` a `component_close` ends."""
+    depth = 0
+    for index in range(idx - 1, -1, -1):
+        kind = tokens[index].type
+        if kind == "component_close":
+            depth += 1
+        elif kind == "component_open":
+            if depth == 0:
+                return tokens[index]
+            depth -= 1
+    raise ValueError("component_close without its opening")
 
 
 def render_html(tokens: Sequence[Token], options: RenderOptions) -> str:
@@ -311,10 +346,23 @@ def render_text(tokens: Sequence[Token]) -> str:
     """Readable plain text: paragraphs separated by blank lines, no markup."""
     chunks: list[str] = []
     current: list[str] = []
-    for token in tokens:
+    for index, token in enumerate(tokens):
+        if token.type in ("component_open", "component_close"):
+            end = token.type == "component_close"
+            meta = _opening(tokens, index).meta if end else token.meta
+            text = "".join(current).strip()
+            if text:
+                chunks.append(text)
+            chunks.append(components.marker(meta["nonce"], meta["index"], end))
+            current = []
+            continue
         if token.type == "inline":
             for child in token.children or ():
-                if child.type in ("text", "code_inline"):
+                if child.type == "myst_role":
+                    meta = child.meta
+                    current.append(components.marker(meta["nonce"], meta["index"], False))
+                    current.append(components.marker(meta["nonce"], meta["index"], True))
+                elif child.type in ("text", "code_inline"):
                     current.append(child.content)
                 elif child.type in ("softbreak", "hardbreak"):
                     current.append(" " if child.type == "softbreak" else "\n")
@@ -360,6 +408,9 @@ class Prerendered:
     images: tuple[tuple[str, str], ...]
     #: the block list for native apps, with placeholders (see `blocks.prebuild`)
     packed_blocks: bytes
+    #: the components of the body, in order, and the nonce of their markers
+    components: tuple[components.ComponentUse, ...] = ()
+    nonce: str = ""
 
     @property
     def html(self) -> str:
@@ -400,6 +451,7 @@ def prerender(
     )
     html_text = render_html(tokens, options)
     clean = sanitize(html_text, (*allowed_schemes, REF_SCHEME))
+    uses = components.uses_of(list(tokens))
     return Prerendered(
         pack(html_text),
         pack(clean),
@@ -407,7 +459,26 @@ def prerender(
         tuple(links),
         tuple(images),
         packed_blocks,
+        uses,
+        components.nonce_of(tokens) if uses else "",
     )
+
+
+ComponentFiller = Callable[[int, str], str]
+
+
+def fill_components(text: str, pre: Prerendered, render: ComponentFiller) -> str:
+    """Put each component's rendering (`render(index, body)`) where its markers stand,
+    innermost first, so a component's body holds its inner components filled in."""
+    if not pre.components:
+        return text
+    pattern = components.marked(pre.nonce)
+
+    def replace(match: re.Match[str]) -> str:
+        body = pattern.sub(replace, match.group("body"))
+        return render(int(match.group("n")), body)
+
+    return pattern.sub(replace, text)
 
 
 def fill(

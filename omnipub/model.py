@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .components import Registry
 from .config import SiteConfig
 from .diagnostics import Diagnostics, Location
 from .document import Document, split_language
@@ -51,6 +52,8 @@ class Site:
     data: dict[str, Any]
     lock: Lock
     include_drafts: bool = False
+    #: the components content may use: built-ins and the site's own
+    components: Registry = field(default_factory=Registry)
     by_key: dict[tuple[str, str], Item] = field(default_factory=dict)
     by_rel: dict[str, Item] = field(default_factory=dict)
 
@@ -467,6 +470,7 @@ def build_site(
     diagnostics: Diagnostics,
     include_drafts: bool = False,
     data: dict[str, Any] | None = None,
+    components: Registry | None = None,
 ) -> Site:
     """Turn parsed documents into the site model (no I/O)."""
     languages = set(config.languages)
@@ -595,6 +599,7 @@ def build_site(
         data=data or {},
         lock=new_lock,
         include_drafts=include_drafts,
+        components=components or Registry(),
     )
 
 

@@ -93,6 +93,14 @@ COMMON_FIELDS: dict[str, FieldSpec] = {
 }
 
 AVAILABILITY = ("in_stock", "out_of_stock", "preorder", "backorder", "discontinued")
+#: how each availability reads (each channel translates the label through its catalogue)
+AVAILABILITY_LABELS = {
+    "in_stock": "In stock",
+    "out_of_stock": "Out of stock",
+    "preorder": "Pre-order",
+    "backorder": "Back-order",
+    "discontinued": "Discontinued",
+}
 
 BUILTIN_TYPES: dict[str, dict[str, FieldSpec]] = {
     "article": {},

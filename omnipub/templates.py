@@ -65,6 +65,13 @@ def make_environment(
     if builtin_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(builtin_dir / "templates")))
     loaders.extend(jinja2.FileSystemLoader(str(folder)) for folder in fallbacks)
+    # the site's own components (`components/<name>[.<channel>].html`), after every
+    # channel's templates, so a channel's built-in component templates come first
+    loaders.append(
+        jinja2.PrefixLoader(
+            {"components": jinja2.FileSystemLoader(str(config.root / "components"))}
+        )
+    )
     env = jinja2.Environment(
         loader=RecordingLoader(loaders, config.root),
         autoescape=jinja2.select_autoescape(

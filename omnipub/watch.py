@@ -24,7 +24,7 @@ from .build import BuildOptions, BuildResult, build
 from .diagnostics import BuildFailed, OmnipubError
 from .discover import is_ignored
 
-WATCHED = ("content", "templates", "static", "data", "i18n")
+WATCHED = ("content", "templates", "static", "data", "i18n", "components")
 #: event types that mean a file's bytes or name changed ("closed": after a write)
 CHANGES = frozenset({"created", "modified", "moved", "deleted", "closed"})
 #: editors save in bursts of a few milliseconds; `git checkout` keeps events coming

@@ -29,6 +29,7 @@ from omnipub.markdown import highlight_css
 from omnipub.model import Site
 from omnipub.paths import path_for_url_path
 from omnipub.resolve import Plan
+from omnipub.schema import AVAILABILITY_LABELS
 from omnipub.templates import translate
 
 FEED_SIZE = 20
@@ -36,13 +37,6 @@ FEED_SIZE = 20
 WEB_IMAGE_WIDTHS = (480, 800, 1200)
 RELATED_COUNT = 3
 
-AVAILABILITY_LABELS = {
-    "in_stock": "In stock",
-    "out_of_stock": "Out of stock",
-    "preorder": "Pre-order",
-    "backorder": "Back-order",
-    "discontinued": "Discontinued",
-}
 SCHEMA_AVAILABILITY = {
     "in_stock": "https://schema.org/InStock",
     "out_of_stock": "https://schema.org/OutOfStock",

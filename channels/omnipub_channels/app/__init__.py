@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from omnipub.channel import Artifact, Channel, FactReader, OutputSpec, ReadOutput, Route, Stated
+from omnipub.components import ComponentSpec
 from omnipub.context import RenderContext
 from omnipub.diagnostics import Diagnostics, Location
 from omnipub.items import Item, ItemView
@@ -33,6 +34,8 @@ from omnipub.links import source_link
 from omnipub.model import Site
 from omnipub.render import RecordedOutputs
 from omnipub.resolve import Plan
+
+from ..web import WebChannel
 
 SCHEMA_VERSION = 1
 JSONFEED = "https://jsonfeed.org/version/1.1"
@@ -76,6 +79,8 @@ class AppChannel(Channel):
     name = "app"
     version = "1"
     package_dir = HERE
+    #: `content_html` draws components as the web does (sanitized: no script, no embed)
+    template_fallbacks = ((WebChannel.package_dir or HERE) / "templates",)
     markdown = "blocks"
     default_types = None
     config_keys = frozenset({"history"})
@@ -406,9 +411,10 @@ class AppChannel(Channel):
                 )
             )
         for schema in sorted((HERE / "schemas").glob("*.json")):
-            artifacts.append(
-                Artifact(f"schema/{schema.name}", "application/schema+json", schema.read_bytes())
-            )
+            data = schema.read_bytes()
+            if schema.name == "item.schema.json" and site.components.site_specs():
+                data = with_site_blocks(data, site.components.site_specs())
+            artifacts.append(Artifact(f"schema/{schema.name}", "application/schema+json", data))
         return artifacts
 
     def _lang_of(self, path: str) -> str:
@@ -510,6 +516,49 @@ class _ManifestRows:
         self.hashes = list(now)
         pairs_json = b"[" + b", ".join(self.pair_json) + b"]"
         return hashlib.sha256(pairs_json).hexdigest()[:16], b",".join(self.row_json)
+
+
+#: a component argument's kind -> its JSON Schema
+_ARG_SCHEMAS: dict[str, dict[str, Any]] = {
+    "int": {"type": "integer"},
+    "number": {"type": "number"},
+    "bool": {"type": "boolean"},
+    "list": {"type": "array", "items": {"type": "string"}},
+    "date": {"type": "string", "format": "date"},
+    "datetime": {"type": "string", "format": "date-time"},
+}
+
+
+def with_site_blocks(schema: bytes, specs: list[ComponentSpec]) -> bytes:
+    """The item schema with a block type for each of the site's own components, its
+    arguments typed, so an app can draw a site's component natively as well."""
+    data = json.loads(schema)
+    for spec in specs:
+        args: dict[str, Any] = {}
+        for name, arg in sorted(spec.args.items()):
+            args[name] = dict(_ARG_SCHEMAS.get(arg.kind, {"type": "string"}))
+            if arg.choices:
+                args[name]["enum"] = list(arg.choices)
+        data["$defs"]["block"]["oneOf"].append(
+            {
+                "additionalProperties": False,
+                "description": spec.description or f"the site's {spec.name} component",
+                "properties": {
+                    "type": {"const": spec.block_type},
+                    "component": {"const": spec.name},
+                    "args": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": args,
+                        "required": sorted(n for n, a in spec.args.items() if a.required),
+                    },
+                    "blocks": {"type": "array", "items": {"$ref": "#/$defs/block"}},
+                },
+                "required": ["type", "component", "args", "blocks"],
+                "type": "object",
+            }
+        )
+    return (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
 
 
 def _image(image: dict[str, Any] | None) -> dict[str, Any] | None:

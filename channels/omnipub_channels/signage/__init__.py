@@ -375,7 +375,9 @@ class SignageChannel(Channel):
             )
         aspect = (16, 9) if screen.orientation == "landscape" else (9, 16)
         widths = (screen.width // 2, screen.width)
-        image = ctx.item_image(view, widths, "100vw", aspect)
+        image = ctx.item_image(view, widths, "100vw", aspect) or self.component_visual(
+            view, ctx, widths, aspect
+        )
         locale = ctx.site.config.languages[view.lang].locale
         f = view.fields
         facts = ""
@@ -403,6 +405,20 @@ class SignageChannel(Channel):
             discount=f.get("discount"),
         )
         return [Artifact(route.path, "text/html", html.encode())]
+
+    def component_visual(
+        self, view: ItemView, ctx: RenderContext, widths: tuple[int, ...], aspect: tuple[int, int]
+    ) -> dict[str, Any] | None:
+        """A slide shows no body; an item without an image of its own shows the first
+        picture its body's components have (a video's poster, a figure), or none."""
+        for name, args in ctx.component_args(view):
+            src = {"video": "poster", "figure": "src"}.get(name)
+            if src and args.get(src):
+                found = ctx.image_for(view.rel, str(args[src]), widths, "100vw", aspect)
+                if found is not None:
+                    found["alt"] = str(args.get("alt") or args.get("title"))
+                    return found
+        return None
 
     def playlist(self, screen: Screen, ctx: RenderContext) -> bytes:
         store = self.stores[screen.store]
