@@ -3,8 +3,12 @@ channel's output is read back with a real consumer (lxml, jsonschema)."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +207,57 @@ def test_an_expired_product_is_a_warning_and_shows_nowhere(built) -> None:
     for channel, files in sink.files.items():
         for path, data in files.items():
             assert b"Discontinued trail boots" not in data, (channel, path)
+
+
+@pytest.fixture(scope="module")
+def served_web(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    _result, sink = built
+    folder = tmp_path_factory.mktemp("web")
+    for path, data in sink.files["web"].items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_bytes(data)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.browser
+def test_a_video_loads_nothing_from_youtube_until_the_reader_plays_it(
+    browser, built, served_web
+) -> None:
+    result, _sink = built
+    context = browser.new_context()
+    page = context.new_page()
+    outside: list[str] = []
+
+    def route(request_route: Any) -> None:
+        url = request_route.request.url
+        if url.startswith(served_web):
+            request_route.continue_()
+        else:  # nothing leaves the machine; what was asked for is noted
+            outside.append(url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    try:
+        page.goto(served_web + item_path(result, "web", GUIDE).removesuffix("index.html"))
+        page.wait_for_load_state("load")
+        assert page.locator("iframe").count() == 0
+        assert outside == []  # no request to YouTube (or anyone) before playing
+        page.locator(".video-embed .video-start").click()
+        frame = page.locator(".video-embed iframe")
+        frame.wait_for()
+        assert frame.get_attribute("src") == (
+            "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1"
+        )
+        assert frame.get_attribute("title") == "How to layer"
+        page.wait_for_timeout(200)
+        assert outside and all(u.startswith("https://www.youtube-nocookie.com/") for u in outside)
+    finally:
+        context.close()
