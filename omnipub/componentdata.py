@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 from . import i18n
 from .components import BUILTINS, ComponentSpec, ComponentUse, Problem, arguments
 from .depends import touch, touch_field
+from .diagnostics import Diagnostic, Location, Severity
 from .images import ImageInfo, unreadable
 from .links import image_source, source_link
 from .paths import UnsafePath
@@ -156,42 +157,7 @@ def check_use(
     """What a well-formed use names must exist and be published (run before rendering)."""
     line, column = use.line, use.column
     if use.name == "product":
-        ref = str(args["ref"])
-        item = _Finder(site, skus).find(rel, ref, site.config.default_language)
-        if item is None:
-            return [
-                Problem(
-                    "component.product-missing",
-                    f"{{product}} {ref!r}: no such product",
-                    line,
-                    column,
-                    "name a product by its id, its SKU or its file (../products/coat.md)",
-                )
-            ]
-        if item.type != "product":
-            return [
-                Problem(
-                    "component.product-type",
-                    f"{{product}} {ref!r} is {item.rel}, a {item.type}, not a product",
-                    line,
-                    column,
-                    "link to it instead: [text](path.md)",
-                )
-            ]
-        if not item.visible:
-            expired = item.hidden_reason == "expired"
-            return [
-                Problem(
-                    "component.product-expired" if expired else "component.product-hidden",
-                    f"{{product}} {ref!r} ({item.rel}) is {item.hidden_reason} and not published"
-                    + ("; its card is left out" if expired else ""),
-                    line,
-                    column,
-                    "remove the card, or publish the product",
-                    warning=expired,
-                )
-            ]
-        return []
+        return product_problems(site, rel, use, str(args["ref"]), skus)
     found: list[Problem] = []
     for key in ("src", "poster") if use.name in ("figure", "video") else ():
         value = args.get(key)
@@ -254,6 +220,52 @@ def check_use(
     return found
 
 
+def product_problems(
+    site: Site,
+    rel: str,
+    use: ComponentUse,
+    ref: str,
+    skus: Callable[[], Mapping[str, tuple[str, str]]],
+) -> list[Problem]:
+    """A card must name a published product; an expired one is a warning (it drops out)."""
+    line, column = use.line, use.column
+    item = _Finder(site, skus).find(rel, ref, site.config.default_language)
+    if item is None:
+        return [
+            Problem(
+                "component.product-missing",
+                f"{{product}} {ref!r}: no such product",
+                line,
+                column,
+                "name a product by its id, its SKU or its file (../products/coat.md)",
+            )
+        ]
+    if item.type != "product":
+        return [
+            Problem(
+                "component.product-type",
+                f"{{product}} {ref!r} is {item.rel}, a {item.type}, not a product",
+                line,
+                column,
+                "link to it instead: [text](path.md)",
+            )
+        ]
+    if not item.visible:
+        expired = item.hidden_reason == "expired"
+        return [
+            Problem(
+                "component.product-expired" if expired else "component.product-hidden",
+                f"{{product}} {ref!r} ({item.rel}) is {item.hidden_reason} and not published"
+                + ("; its card is left out" if expired else ""),
+                line,
+                column,
+                "remove the card, or publish the product",
+                warning=expired,
+            )
+        ]
+    return []
+
+
 def _image_problem(
     site: Site, images: Mapping[str, ImageInfo], rel: str, src: str
 ) -> tuple[str, str] | None:
@@ -294,6 +306,14 @@ def resolve(
     if use.name == "product":
         product = find_product(ctx, rel, str(args["ref"]), lang)
         if product is None:
+            # the content check found it; a later edit of another file (a SKU) may not
+            # have been checked against this page: say so here, as a clean build would
+            for problem in product_problems(ctx.site, rel, use, str(args["ref"]), ctx_skus(ctx)):
+                severity = Severity.WARNING if problem.warning else Severity.ERROR
+                where = Location(rel, problem.line, problem.column)
+                ctx.diagnostics.add(
+                    Diagnostic(severity, problem.code, problem.message, where, problem.hint)
+                )
             return None
         data = product_data(ctx, product, widths, sizes)
         text = str(args.get("label") or product_text(ctx, data))
@@ -353,11 +373,16 @@ def resolve(
 def find_product(ctx: RenderContext, rel: str, ref: str, lang: str) -> ItemView | None:
     """The product's view in this channel and language (its original's when it has no
     visible translation); None when it is not a visible product."""
-    finder = _Finder(ctx.site, lambda: ctx.memo(("component-skus",), lambda: sku_index(ctx.site)))
+    finder = _Finder(ctx.site, ctx_skus(ctx))
     item = finder.find(rel, ref, lang)
     if item is None or not item.visible or item.type != "product":
         return None
     return ctx.item(item.id, lang) or ctx.item(item.id, item.lang)
+
+
+def ctx_skus(ctx: RenderContext) -> Callable[[], Mapping[str, tuple[str, str]]]:
+    """The SKU index, made once per render context and read as one recorded key."""
+    return lambda: ctx.memo(("component-skus",), lambda: sku_index(ctx.site))
 
 
 def product_data(

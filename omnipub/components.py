@@ -558,9 +558,10 @@ def _shape_problems(use: ComponentUse, spec: ComponentSpec) -> list[Problem]:
         found.append(
             Problem(
                 "component.block",
-                f"{{{spec.name}}} is written inside text: {{{spec.name}}}`...`",
+                f"{{{spec.name}}} stands inside a sentence, not on lines of its own",
                 use.line,
                 use.column,
+                f"write it as {{{spec.name}}}`...` where it belongs in the text",
             )
         )
     if not use.inline and spec.body == "none" and use.has_body:

@@ -7,8 +7,11 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import FIXED_AT, tree_of
 from omnipub.build import BuildOptions, BuildResult, build
+from omnipub.diagnostics import BuildFailed
 from omnipub.live import LiveBuild
 from omnipub.publish import MemorySink
 
@@ -105,3 +108,31 @@ def test_editing_a_site_component_template_rerenders_its_pages(tmp_path: Path) -
     again = build(options)
     page = (root / "public/web" / routes_of(again, GUIDE)["web"]).read_bytes()
     assert b"<h3>Hours, Oslo</h3>" in page
+
+
+def test_a_sku_edit_that_orphans_a_card_fails_the_live_session_as_a_clean_build(
+    tmp_path: Path,
+) -> None:
+    root = copy_fixture(tmp_path / "site")
+    live = LiveBuild(BuildOptions(root=root, at=FIXED_AT, write_lock=False))
+    live.rebuild()
+    coat = root / COAT
+    coat.write_text(coat.read_text().replace("sku: FJ-COAT-1", "sku: FJ-COAT-2"))
+    with pytest.raises(BuildFailed) as live_failed:
+        live.rebuild([coat])
+    assert live.mode == "fast"
+
+    clean = copy_fixture(tmp_path / "clean")
+    (clean / COAT).write_text(coat.read_text())
+    with pytest.raises(BuildFailed) as clean_failed:
+        build(
+            BuildOptions(root=clean, at=FIXED_AT, use_cache=False, write_lock=False),
+            sink=MemorySink(),
+        )
+    wanted = [(d.code, str(d.location)) for d in clean_failed.value.diagnostics]
+    # the guide names the card by SKU inline; the sale promotion as a card
+    assert wanted == [
+        ("component.product-missing", "content/articles/winter-guide.md:6:47"),
+        ("component.product-missing", f"{SALE}:14:1"),
+    ]
+    assert [(d.code, str(d.location)) for d in live_failed.value.diagnostics] == wanted
