@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import i18n
-from .components import BUILTINS, ComponentSpec, ComponentUse, Problem, arguments
+from .components import BUILTINS, ComponentSpec, Problem, arguments
 from .depends import touch, touch_field
 from .diagnostics import Diagnostic, Location, Severity
+from .directives import ComponentUse
 from .images import ImageInfo, unreadable
 from .links import image_source, source_link
 from .paths import UnsafePath

@@ -27,7 +27,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from . import components
+from . import directives
 from .paths import split_url
 
 #: Bump when parsing changes, so cached token streams are rebuilt.
@@ -73,7 +73,7 @@ def parser() -> MarkdownIt:
     md.use(footnote_plugin)
     md.use(tasklists_plugin)
     md.use(anchors_plugin, min_level=1, max_level=6)
-    md.use(components.directives_plugin)
+    md.use(directives.directives_plugin)
     # Every URL is kept in the token stream; the model reports disallowed schemes as errors
     # at their line, and the renderers drop them, instead of markdown-it silently unlinking.
     md.validateLink = lambda url: True  # type: ignore[method-assign]
@@ -260,14 +260,14 @@ def _install_render_rules(md: MarkdownIt) -> None:
 
         def rule(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
             meta = tokens[idx].meta if not end else _opening(tokens, idx).meta
-            text = components.marker(meta["nonce"], meta["index"], end)
+            text = directives.marker(meta["nonce"], meta["index"], end)
             return text + "\n"
 
         return rule
 
     def role(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
         meta = tokens[idx].meta
-        return components.marker(meta["nonce"], meta["index"], False) + components.marker(
+        return directives.marker(meta["nonce"], meta["index"], False) + directives.marker(
             meta["nonce"], meta["index"], True
         )
 
@@ -353,15 +353,15 @@ def render_text(tokens: Sequence[Token]) -> str:
             text = "".join(current).strip()
             if text:
                 chunks.append(text)
-            chunks.append(components.marker(meta["nonce"], meta["index"], end))
+            chunks.append(directives.marker(meta["nonce"], meta["index"], end))
             current = []
             continue
         if token.type == "inline":
             for child in token.children or ():
                 if child.type == "myst_role":
                     meta = child.meta
-                    current.append(components.marker(meta["nonce"], meta["index"], False))
-                    current.append(components.marker(meta["nonce"], meta["index"], True))
+                    current.append(directives.marker(meta["nonce"], meta["index"], False))
+                    current.append(directives.marker(meta["nonce"], meta["index"], True))
                 elif child.type in ("text", "code_inline"):
                     current.append(child.content)
                 elif child.type in ("softbreak", "hardbreak"):
@@ -409,7 +409,7 @@ class Prerendered:
     #: the block list for native apps, with placeholders (see `blocks.prebuild`)
     packed_blocks: bytes
     #: the components of the body, in order, and the nonce of their markers
-    components: tuple[components.ComponentUse, ...] = ()
+    components: tuple[directives.ComponentUse, ...] = ()
     nonce: str = ""
 
     @property
@@ -451,7 +451,7 @@ def prerender(
     )
     html_text = render_html(tokens, options)
     clean = sanitize(html_text, (*allowed_schemes, REF_SCHEME))
-    uses = components.uses_of(list(tokens))
+    uses = directives.uses_of(list(tokens))
     return Prerendered(
         pack(html_text),
         pack(clean),
@@ -460,7 +460,7 @@ def prerender(
         tuple(images),
         packed_blocks,
         uses,
-        components.nonce_of(tokens) if uses else "",
+        directives.nonce_of(tokens) if uses else "",
     )
 
 
@@ -472,7 +472,7 @@ def fill_components(text: str, pre: Prerendered, render: ComponentFiller) -> str
     innermost first, so a component's body holds its inner components filled in."""
     if not pre.components:
         return text
-    pattern = components.marked(pre.nonce)
+    pattern = directives.marked(pre.nonce)
 
     def replace(match: re.Match[str]) -> str:
         body = pattern.sub(replace, match.group("body"))

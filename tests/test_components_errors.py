@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from conftest import FIXED_AT, build_memory
 from omnipub.cli import cli
-from omnipub.components import ComponentUse, uses_of
 from omnipub.diagnostics import BuildFailed, Diagnostic
+from omnipub.directives import ComponentUse, uses_of
 from omnipub.markdown import parse
 
 PRODUCTS = """
