@@ -686,9 +686,8 @@ def _make_item(
             )
     fields["aliases"] = aliases
     channels = builder.channel_views(doc, type_name, raw.get("channels"), fields)
-    if original is not None and raw.get("channels") is None:
-        # Presentation overrides are written in the original's language; targeting holds.
-        channels = {n: ChannelView(v.enabled, {}, v.options) for n, v in original.channels.items()}
+    if original is not None:
+        channels = _translated_views(original.channels, channels, raw.get("channels"))
     return Item(
         id=item_id,
         lang=lang,
@@ -702,3 +701,28 @@ def _make_item(
         channels=channels,
         is_original=original is None,
     )
+
+
+def _translated_views(
+    original: Mapping[str, ChannelView], own: Mapping[str, ChannelView], stated: Any
+) -> dict[str, ChannelView]:
+    """A translation's channel views: what it states replaces, the rest is the original's.
+
+    A translation that shortens the signage title must not drop the slide's hours and days:
+    options (targeting, schedules) and the on/off switch hold unless the translation states
+    them. Presentation overrides are written in the original's language, so only the
+    translation's own apply."""
+    entries = stated if isinstance(stated, dict) else {}
+    views: dict[str, ChannelView] = {}
+    for name, base in original.items():
+        mine, entry = own.get(name), entries.get(name)
+        if mine is None or (entry is None and not isinstance(stated, list)):
+            views[name] = ChannelView(base.enabled, {}, base.options)
+            continue
+        switched = not isinstance(entry, dict) or "enabled" in entry
+        views[name] = ChannelView(
+            mine.enabled if switched else base.enabled,
+            dict(mine.overrides),
+            {**base.options, **mine.options},
+        )
+    return views
