@@ -16,6 +16,7 @@ from urllib.parse import unquote
 from .diagnostics import Diagnostics, Location
 from .document import Document
 from .images import ImageInfo, unreadable
+from .items import Item
 from .markdown import is_allowed_url, is_internal
 from .model import Site
 from .paths import UnsafePath, split_url
@@ -83,7 +84,7 @@ def check_links(
     root = site.config.root
     for doc in documents:
         for ref in doc.links:
-            where = Location(doc.rel, ref.line)
+            where = Location(doc.rel, ref.line, ref.column)
             if not is_allowed_url(ref.target, schemes, image=ref.image):
                 diagnostics.error(
                     "link.scheme",
@@ -108,12 +109,7 @@ def check_links(
                     "check the path; links to items are relative to this file",
                 )
             elif not target.visible:
-                diagnostics.error(
-                    "link.hidden",
-                    f"link to {ref.target!r}, which is {target.hidden_reason} and not published",
-                    where,
-                    "remove the link, or publish the target",
-                )
+                report_hidden(target, f"link to {ref.target!r}", where, diagnostics)
             elif link.anchor and link.anchor not in {h.anchor for h in target.document.headings}:
                 diagnostics.warning(
                     "link.anchor",
@@ -138,12 +134,7 @@ def check_links(
                         "write a path to an item's Markdown file, relative to this file",
                     )
                 elif not found.visible:
-                    diagnostics.error(
-                        "link.hidden",
-                        f"{name!r} names {target!r}, which is {found.hidden_reason}",
-                        where,
-                        "remove it, or publish the target",
-                    )
+                    report_hidden(found, f"{name!r} names {target!r}", where, diagnostics)
         image = item.fields.get("image")
         if image:
             _check_image(
@@ -154,6 +145,30 @@ def check_links(
                 Location(item.rel, item.line_of("image")),
                 root,
             )
+
+
+def report_hidden(target: Item, what: str, where: Location, diagnostics: Diagnostics) -> None:
+    """A link to an item this build does not publish.
+
+    A draft is an author's unfinished work: linking to it is a mistake (an error). An item
+    that expired or is not yet published is hidden by the calendar alone, so a link to it
+    is a warning and shows as plain text until the item is visible again: a date passing
+    must not fail a site's build."""
+    if target.hidden_reason in ("expired", "future"):
+        when = "has expired" if target.hidden_reason == "expired" else "is not published yet"
+        diagnostics.warning(
+            "link.unpublished",
+            f"{what}, which {when}: the link shows as plain text in this build",
+            where,
+            "the link returns by itself while the item is visible; remove it to stop this warning",
+        )
+        return
+    diagnostics.error(
+        "link.hidden",
+        f"{what}, which is a {target.hidden_reason} and not published",
+        where,
+        "remove the link, or publish the target (drafts are built with --drafts)",
+    )
 
 
 def _check_image(
