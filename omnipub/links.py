@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .diagnostics import Diagnostics, Location
+from .discover import UNREAD_FORMATS, markdown_stem
 from .document import Document
 from .images import ImageInfo, unreadable
 from .items import Item
@@ -34,7 +35,7 @@ def source_link(from_rel: str, href: str) -> SourceLink | None:
         return None
     parts = split_url(href)
     path = unquote(parts.path)
-    if not path.endswith(".md"):
+    if markdown_stem(path) is None:
         return None
     if path.startswith("/"):
         target = posixpath.normpath("content" + path)
@@ -55,6 +56,49 @@ def image_source(from_rel: str, src: str) -> str:
     if target.startswith("../") or target == ".." or not target.startswith(("content/", "static/")):
         raise UnsafePath(f"image path {src!r} leaves the site's content and static folders")
     return target
+
+
+def referenced_files(site: Site) -> set[str]:
+    """Site-relative paths of every file some source points at: links and images in any
+    body (hidden items too: they will be published one day), and image fields."""
+    found: set[str] = set()
+    documents = [*_documents(site)]
+    for doc in documents:
+        for ref in doc.links:
+            if not is_internal(ref.target):
+                continue
+            try:
+                found.add(image_source(doc.rel, ref.target))
+            except UnsafePath:
+                continue
+    for item in site.items:
+        values = [item.fields.get("image")]
+        values += [view.overrides.get("image") for view in item.channels.values()]
+        for value in values:
+            if value:
+                try:
+                    found.add(image_source(item.rel, str(value)))
+                except UnsafePath:
+                    continue
+    return found
+
+
+def unreferenced_assets(site: Site, assets: Iterable[str], diagnostics: Diagnostics) -> None:
+    """Files in content/ that no source links to or shows: left over, or a broken link's
+    intended target under another name (`omnipub check` lists them)."""
+    used = referenced_files(site)
+    for rel in sorted(assets):
+        if rel in used or posixpath.splitext(rel)[1].lower() in UNREAD_FORMATS:
+            continue
+        folder = posixpath.dirname(rel)
+        diagnostics.warning(
+            "asset.unreferenced",
+            "nothing links to or shows this file",
+            Location(rel),
+            "link to it from a page (relative to the page's file), or delete it",
+            group=("asset.unreferenced", folder),
+            group_message=f"nothing links to or shows these files in {folder}/",
+        )
 
 
 def _documents(site: Site) -> Iterable[Document]:
