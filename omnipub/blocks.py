@@ -265,19 +265,29 @@ def prebuild(tokens: Sequence[Token], allowed_schemes: Sequence[str]) -> bytes:
 def fill(
     packed: bytes,
     *,
-    resolve_link: Callable[[str, int | None], str],
+    resolve_link: Callable[[str, int | None], str | None],
     link_target: Callable[[str], str | None],
     resolve_image: Callable[[str, str, int | None], dict[str, Any]],
 ) -> list[Block]:
-    """A fresh block list with one channel's URLs, item ids and image renditions."""
+    """A fresh block list with one channel's URLs, item ids and image renditions; a link
+    whose URL resolves to None is replaced by its content (its target is not published)."""
     blocks, places = marshal.loads(zlib.decompress(packed))
-    for path in places:
+    # last first: replacing a link by its spans shifts only the siblings after it, and a
+    # link's image (inside it) comes after the link in `places`
+    for path in reversed(places):
+        parent = None
         node = blocks
         for step in path:
-            node = node[step]
+            parent, node = node, node[step]
         href = node.pop(_LINK, None)
         if href is not None:
-            node["href"] = resolve_link(href, None)
+            url = resolve_link(href, None)
+            if url is None and isinstance(parent, list):
+                index = path[-1]
+                assert isinstance(index, int)
+                parent[index : index + 1] = node["content"]
+                continue
+            node["href"] = url or "#"
             target = link_target(href)
             if target:
                 node["item_id"] = target
@@ -294,7 +304,7 @@ def fill(
 def to_blocks(
     tokens: Sequence[Token],
     *,
-    resolve_link: Callable[[str, int | None], str],
+    resolve_link: Callable[[str, int | None], str | None],
     link_target: Callable[[str], str | None],
     resolve_image: Callable[[str, str, int | None], dict[str, Any]],
     allowed_schemes: Sequence[str],

@@ -341,12 +341,15 @@ def check_command(
     """Validate SITE completely (content, links, templates) without writing anything, and
     audit the outputs as their clients would read them."""
     from .checks import check_consistency, check_leaks, check_links
+    from .links import unreferenced_assets
     from .publish import MemorySink
 
     options = BuildOptions(root=site, at=at, drafts=drafts, strict=strict, write_lock=False)
     sink = MemorySink()
     result = build(options, sink=sink)
-    problems: list[Diagnostic] = []
+    assets = [s.rel for s in result.state.sources if s.kind == "asset"] if result.state else []
+    unreferenced_assets(result.site, assets, result.diagnostics)
+    problems: list[Diagnostic] = list(result.diagnostics.errors)
     for wanted, audit in (
         (links, check_links),
         (leaks, check_leaks),

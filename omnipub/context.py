@@ -235,12 +235,14 @@ class RenderContext:
     ) -> markdown.LinkResolver:
         lang = view.lang if view else (lang or self.site.config.default_language)
 
-        def resolve(href: str, _line: int | None) -> str:
+        def resolve(href: str, _line: int | None) -> str | None:
             link = source_link(rel, href)
             if link is not None:
                 target = self.site.by_rel.get(link.target_rel)
-                if target is None or not target.visible:
-                    return "#"
+                if target is None:
+                    return "#"  # reported as link.broken: the build fails
+                if not target.visible:
+                    return None  # expired or not yet published: plain text (link.unpublished)
                 anchor = f"#{link.anchor}" if link.anchor else ""
                 for want_lang in (lang, target.lang):
                     for channel in (self.name, self.site.config.canonical_channel):

@@ -157,7 +157,7 @@ def parse_document(
         packed_body=markdown.pack(body),
         body_line=matter.body_line,
         headings=markdown.headings_of(tokens),
-        links=markdown.links_of(tokens),
+        links=markdown.links_of(tokens, body, matter.body_line),
         pre=_prerender(tokens, allow_html, schemes),
         channel_bodies=channel_bodies,
         channel_pre=channel_pre,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 import nh3
 from markdown_it import MarkdownIt
@@ -30,10 +31,12 @@ from pygments.util import ClassNotFound
 from .paths import split_url
 
 #: Bump when parsing changes, so cached token streams are rebuilt.
-PARSER_VERSION = "5"
+PARSER_VERSION = "6"
 
 DEFAULT_SCHEMES = ("http", "https", "mailto", "tel")
-LinkResolver = Callable[[str, int | None], str]
+#: a link's URL in a channel, or None to show the link's text without a link (its target
+#: is not published in this build)
+LinkResolver = Callable[[str, int | None], str | None]
 ImageResolver = Callable[[str, str, int | None], dict[str, Any]]
 
 
@@ -50,6 +53,8 @@ class LinkRef:
     target: str
     line: int | None
     image: bool = False
+    #: where the target is written on `line` (1-based), when it could be found
+    column: int | None = None
 
 
 @dataclass
@@ -133,14 +138,50 @@ def headings_of(tokens: Sequence[Token]) -> list[Heading]:
     return found
 
 
-def links_of(tokens: Sequence[Token]) -> list[LinkRef]:
+def links_of(tokens: Sequence[Token], body: str = "", body_line: int = 1) -> list[LinkRef]:
+    """Every link and image, at the line and column where its target is written.
+
+    markdown-it keeps only a block's lines, so each target is looked for in the block's
+    source after the previous one (a reference link's target is where it is defined)."""
     refs = []
+    lines = body.split("\n")
+    cursor: tuple[int, int] = (0, 0)  # (body line index, column index) searched from
+    block_start: int | None = None
     for token, line in _walk(tokens):
-        if token.type == "link_open":
-            refs.append(LinkRef(str(token.attrGet("href") or ""), line))
-        elif token.type == "image":
-            refs.append(LinkRef(str(token.attrGet("src") or ""), line, image=True))
+        if token.map and token.type == "inline":
+            start = token.map[0] - (body_line - 1)
+            if start != block_start:
+                block_start, cursor = start, (start, 0)
+        if token.type not in ("link_open", "image"):
+            continue
+        image = token.type == "image"
+        target = str(token.attrGet("src" if image else "href") or "")
+        found = _find(lines, target, cursor) if body else None
+        if found is None and body:
+            found = _find(lines, target, (0, 0))
+        if found is None:
+            refs.append(LinkRef(target, line, image))
+            continue
+        index, column = found
+        if block_start is not None and index >= block_start:
+            cursor = (index, column + 1)
+        refs.append(LinkRef(target, index + body_line, image, column + 1))
     return refs
+
+
+def _find(lines: list[str], target: str, start: tuple[int, int]) -> tuple[int, int] | None:
+    """(line index, column index) of the first spelling of `target` at or after `start`."""
+    if not target:
+        return None
+    spellings = dict.fromkeys((target, unquote(target), html.escape(unquote(target), False)))
+    index, column = start
+    while index < len(lines):
+        text = lines[index]
+        places = [p for s in spellings if (p := text.find(s, column)) >= 0]
+        if places:
+            return index, min(places)
+        index, column = index + 1, 0
+    return None
 
 
 #: what `urlsplit` drops before it reads a scheme: tabs and newlines anywhere
@@ -207,7 +248,7 @@ def _install_render_rules(md: MarkdownIt) -> None:
             if not is_allowed_url(href, opts.allowed_schemes):
                 href = "#"
             elif opts.resolve_link and is_internal(href):
-                href = opts.resolve_link(href, token.map[0] + 1 if token.map else None)
+                href = opts.resolve_link(href, token.map[0] + 1 if token.map else None) or "#"
                 if opts.placeholders:
                     return f'<a href="{href}"{_attrs(token)}>'
 
@@ -337,6 +378,9 @@ def render_text(tokens: Sequence[Token]) -> str:
 #: Placeholders for link and image URLs in prerendered HTML; a channel fills them in.
 REF_SCHEME = "omnipub-ref"
 _REF = re.compile(r'(href|src)="omnipub-ref:([LI])(\d+)"')
+#: a whole link element with a placeholder (CommonMark links never nest, so the first
+#: `</a>` closes it)
+_LINK_ELEMENT = re.compile(r'<a\b[^>]*?\bhref="omnipub-ref:L(\d+)"[^>]*>(.*?)</a>', re.S)
 
 
 def pack(text: str) -> bytes:
@@ -416,24 +460,37 @@ def fill(
     resolve_link: LinkResolver,
     resolve_image: ImageResolver,
 ) -> str:
-    """Put a channel's URLs into prerendered HTML."""
-    cache: dict[tuple[str, int], str] = {}
+    """Put a channel's URLs into prerendered HTML; a link whose target resolves to None
+    becomes its bare text."""
+    hrefs: dict[int, str | None] = {}
+
+    def href_of(index: int) -> str | None:
+        if index not in hrefs:
+            href, line = pre.links[index]
+            hrefs[index] = resolve_link(href, line)
+        return hrefs[index]
+
+    def unlink(match: re.Match[str]) -> str:
+        if href_of(int(match.group(1))) is None:
+            return match.group(2)
+        return match.group(0)
+
+    if pre.links:
+        html_text = _LINK_ELEMENT.sub(unlink, html_text)
+    images: dict[int, str] = {}
 
     def replace(match: re.Match[str]) -> str:
         kind, index = match.group(2), int(match.group(3))
-        key = (kind, index)
-        if key not in cache:
-            if kind == "L":
-                href, line = pre.links[index]
-                cache[key] = f'href="{html.escape(resolve_link(href, line))}"'
-            else:
-                src, alt = pre.images[index]
-                info = resolve_image(src, alt, None)
-                attrs = [f'src="{html.escape(str(info.get("src", "")))}"']
-                for name in ("srcset", "sizes", "width", "height"):
-                    if info.get(name):
-                        attrs.append(f'{name}="{html.escape(str(info[name]))}"')
-                cache[key] = " ".join(attrs)
-        return cache[key]
+        if kind == "L":
+            return f'href="{html.escape(href_of(index) or "#")}"'
+        if index not in images:
+            src, alt = pre.images[index]
+            info = resolve_image(src, alt, None)
+            attrs = [f'src="{html.escape(str(info.get("src", "")))}"']
+            for name in ("srcset", "sizes", "width", "height"):
+                if info.get(name):
+                    attrs.append(f'{name}="{html.escape(str(info[name]))}"')
+            images[index] = " ".join(attrs)
+        return images[index]
 
     return _REF.sub(replace, html_text)

@@ -14,6 +14,7 @@ from typing import Any
 
 from .config import SiteConfig
 from .diagnostics import Diagnostics, Location
+from .discover import markdown_stem
 from .document import Document, split_language
 from .ids import Lock, assign_ids
 from .items import ChannelView, Item
@@ -106,7 +107,7 @@ def _cascades(
     own: dict[str, dict[str, Any]] = {}
     for rel, doc in docs.items():
         name = posixpath.basename(rel)
-        stem, lang = split_language(name[:-3], set(config.languages))
+        stem, lang = split_language(markdown_stem(name) or name, set(config.languages))
         if stem != "_index" or lang:
             continue
         cascade = doc.data.get("cascade", {})
@@ -174,6 +175,12 @@ def _cascade_for(rel: str, cascades: dict[str, dict[str, Any]]) -> dict[str, Any
             break
         folder = posixpath.dirname(folder)
     return {}
+
+
+def _stem(rel: str) -> str:
+    """The file name without its Markdown suffix."""
+    name = posixpath.basename(rel)
+    return markdown_stem(name) or name
 
 
 def _section_of(rel: str) -> str | None:
@@ -421,7 +428,7 @@ def remake_items(
     todo: dict[tuple[str, str], Document] = {}
     for rel, doc in changed.items():
         old = site.by_rel.get(rel)
-        stem, lang = split_language(posixpath.basename(rel)[:-3], languages)
+        stem, lang = split_language(_stem(rel), languages)
         if old is None or stem == "_index":
             return None
         previous = old.document
@@ -479,7 +486,7 @@ def build_site(
 
     for rel in sorted(documents):
         doc = documents[rel]
-        stem, lang = split_language(posixpath.basename(rel)[:-3], languages)
+        stem, lang = split_language(_stem(rel), languages)
         declared_lang = doc.data.get("lang")
         if declared_lang is not None and lang is None:
             lang = str(declared_lang)
@@ -513,7 +520,7 @@ def build_site(
         target = doc.data.get("translation_of")
         if target is not None:
             original_rel = posixpath.normpath(posixpath.join(folder, str(target)))
-            key = original_rel[:-3] if original_rel.endswith(".md") else original_rel
+            key = posixpath.join(posixpath.dirname(original_rel), _stem(original_rel))
             if lang == config.default_language:
                 builder.error(
                     doc,

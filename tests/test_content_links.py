@@ -1,0 +1,157 @@
+"""Links checked where they are written: hidden targets, site paths, anchors, columns."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from conftest import copy_sample, write_site
+from omnipub.build import BuildOptions, build
+from omnipub.diagnostics import BuildFailed
+from omnipub.publish import MemorySink
+
+CONFIG = """\
+[site]
+title = "Links"
+timezone = "Europe/Oslo"
+default_language = "en"
+
+[languages.en]
+name = "English"
+locale = "en_GB"
+
+[channels.web]
+base_url = "https://www.example.com/"
+
+[channels.mobile]
+base_url = "https://m.example.com/"
+
+[channels.app]
+base_url = "https://api.example.com/"
+"""
+
+EXPIRING = f"""
+-- omnipub.toml --
+{CONFIG}
+-- content/_index.md --
+---
+title: Home
+---
+See the [autumn sale](promotions/autumn.md) while it lasts.
+-- content/articles/news.md --
+---
+title: News
+date: 2026-09-01
+---
+The [autumn sale](../promotions/autumn.md) is on, and the [next one](../promotions/spring.md) is
+coming.
+-- content/promotions/autumn.md --
+---
+title: Autumn sale
+type: article
+date: 2026-09-01
+expire_at: 2026-11-30
+---
+Everything must go.
+-- content/promotions/spring.md --
+---
+title: Spring sale
+type: article
+date: 2026-09-01
+publish_at: 2027-03-01
+---
+Soon.
+"""
+
+
+def _build(root: Path, at: str, strict: bool = False) -> tuple[object, MemorySink]:
+    sink = MemorySink()
+    result = build(BuildOptions(root=root, at=at, strict=strict, write_lock=False), sink=sink)
+    return result, sink
+
+
+def _html(sink: MemorySink, channel: str, path: str) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(sink.files[channel][path])
+
+
+def _hrefs(page: lxml.html.HtmlElement) -> dict[str, str]:
+    """Link text -> href of the links in the page's main content."""
+    return {a.text_content(): a.get("href") for a in page.cssselect("main a")}
+
+
+def test_a_link_to_an_item_that_expires_is_a_warning_and_plain_text(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "site", EXPIRING)
+    result, sink = _build(root, "2026-11-01T12:00:00+01:00")
+    news = _html(sink, "web", "articles/news/index.html")
+    assert _hrefs(news)["autumn sale"] == "/promotions/autumn/"
+    assert "next one" not in _hrefs(news)  # not yet published: plain text
+    mobile = _html(sink, "mobile", "articles/news/index.html")
+    assert _hrefs(mobile)["autumn sale"] == "/promotions/autumn/"
+    assert [d.code for d in result.diagnostics.warnings] == ["link.unpublished"]  # type: ignore[attr-defined]
+
+    result, sink = _build(root, "2026-12-01T12:00:00+01:00")
+    warnings = result.diagnostics.warnings  # type: ignore[attr-defined]
+    assert [(str(d.location), d.code) for d in warnings] == [
+        ("content/_index.md:4:23", "link.unpublished"),
+        ("content/articles/news.md:5:19", "link.unpublished"),
+        ("content/articles/news.md:5:70", "link.unpublished"),
+    ]
+    assert "has expired" in warnings[0].message and "plain text" in warnings[0].message
+    for channel in ("web", "mobile"):
+        news = _html(sink, channel, "articles/news/index.html")
+        assert _hrefs(news) == {}
+        assert "The autumn sale is on" in news.cssselect("main")[0].text_content()
+        home = _html(sink, channel, "index.html")
+        assert "autumn sale" not in _hrefs(home)
+        assert "See the autumn sale while it lasts." in home.text_content()
+    document = json.loads(sink.files["app"]["items/" + _app_id(sink, "News") + ".json"])
+    spans = document["blocks"][0]["content"]
+    assert all(span["type"] == "text" for span in spans)
+    assert "".join(span["text"] for span in spans).startswith("The autumn sale is on")
+
+    with pytest.raises(BuildFailed) as failed:
+        _build(root, "2026-12-01T12:00:00+01:00", strict=True)
+    assert {d.code for d in failed.value.diagnostics} == {"link.unpublished"}
+
+
+def _app_id(sink: MemorySink, title: str) -> str:
+    for path, data in sink.files["app"].items():
+        if path.startswith("items/") and json.loads(data).get("title") == title:
+            return path[len("items/") : -len(".json")]
+    raise AssertionError(f"no app item titled {title!r}")
+
+
+def test_a_link_to_a_draft_stays_an_error(tmp_path: Path) -> None:
+    root = write_site(
+        tmp_path / "site",
+        f"""
+-- omnipub.toml --
+{CONFIG}
+-- content/a.md --
+---
+title: A
+---
+Read [the plan](b.md).
+-- content/b.md --
+---
+title: B
+draft: true
+---
+Secret.
+""",
+    )
+    with pytest.raises(BuildFailed) as failed:
+        _build(root, "2026-12-01T12:00:00+01:00")
+    [problem] = failed.value.diagnostics
+    assert (problem.code, str(problem.location)) == ("link.hidden", "content/a.md:4:17")
+    assert "draft" in problem.message
+
+
+@pytest.mark.parametrize("at", ["2027-01-16T12:00:00+01:00", "2027-12-03T09:00:00+01:00"])
+def test_the_sample_site_builds_as_the_calendar_moves_on(tmp_path: Path, at: str) -> None:
+    root = copy_sample(tmp_path / "sample")
+    result, _sink = _build(root, at)
+    assert not result.diagnostics.errors  # type: ignore[attr-defined]
