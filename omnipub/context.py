@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 import jinja2
 
@@ -231,9 +232,14 @@ class RenderContext:
     # --- Markdown ---------------------------------------------------------------------------
 
     def _link_resolver(
-        self, view: ItemView | None, rel: str, lang: str | None = None
+        self, view: ItemView | None, rel: str, lang: str | None = None, absolute: bool = False
     ) -> markdown.LinkResolver:
+        """Links of a body: to this channel's pages, or with `absolute`, to the pages people
+        read (the canonical channel's first) by absolute URL, for HTML read elsewhere."""
         lang = view.lang if view else (lang or self.site.config.default_language)
+        canonical = self.site.config.canonical_channel
+        order = (canonical, self.name) if absolute else (self.name, canonical)
+        base = (self.url_for(view, canonical) or self.url_for(view)) if view and absolute else None
 
         def resolve(href: str, _line: int | None) -> str | None:
             link = source_link(rel, href)
@@ -245,14 +251,31 @@ class RenderContext:
                     return None  # expired or not yet published: plain text (link.unpublished)
                 anchor = f"#{link.anchor}" if link.anchor else ""
                 for want_lang in (lang, target.lang):
-                    for channel in (self.name, self.site.config.canonical_channel):
-                        url = self.url_for((target.id, want_lang), channel, absolute=False)
+                    for channel in order:
+                        url = self.url_for((target.id, want_lang), channel, absolute=absolute)
                         if url:
                             return url + anchor
                 return "#"
+            if absolute:
+                return self._absolute_link(href, base)
             return self._site_link(href)
 
         return resolve
+
+    def _absolute_link(self, href: str, base: str | None) -> str:
+        """A link that is not to a source, made absolute: a root-relative path is a path of
+        the canonical channel's site (to its item's page where it names one), anything
+        else is read against the page the item has there (`base`)."""
+        parts = split_url(href)
+        if parts.path.startswith("/") and not parts.netloc:
+            canonical = self.site.config.canonical_channel
+            key = self._web_path(parts.path)
+            found = self.url_for(key, canonical) if key else None
+            if found:
+                return found + (f"#{parts.fragment}" if parts.fragment else "")
+            root = self._plan.base_urls.get(canonical) or self.config.base_url
+            return urljoin(root, href)
+        return urljoin(base or self.config.base_url, href)
 
     def _site_link(self, href: str) -> str:
         """A link that is not to a source: a site path becomes this channel's URL for it.
@@ -285,10 +308,12 @@ class RenderContext:
         return self._plan.web_paths.get(path)
 
     def _image_resolver(
-        self, rel: str, widths: tuple[int, ...], sizes: str
+        self, rel: str, widths: tuple[int, ...], sizes: str, absolute: bool = False
     ) -> markdown.ImageResolver:
         def resolve(src: str, alt: str, _line: int | None) -> dict[str, Any]:
-            found = self.image_for(rel, src, widths, sizes)
+            found = self.image_for(rel, src, widths, sizes, absolute=absolute)
+            if found is None and absolute:
+                return {"src": self._absolute_link(src, None)}
             return found or {"src": src}
 
         return resolve
@@ -300,14 +325,17 @@ class RenderContext:
         sanitized: bool = False,
         widths: tuple[int, ...] = (480, 800, 1200),
         sizes: str = "(max-width: 800px) 100vw, 800px",
+        absolute: bool = False,
     ) -> str:
         """The item's body as HTML for this channel, links and images resolved.
 
-        `sanitized` gives the nh3-cleaned form (what app and signage publish). An item's
+        `sanitized` gives the nh3-cleaned form (what app and signage publish); `absolute`
+        gives HTML to be read away from this channel's site (a feed reader, an app's web
+        view): every URL absolute, links to the canonical channel's pages. An item's
         HTML appears in its page and in every feed page that lists it, so the filled HTML
         is kept for a while, with what filling it read, which is replayed on reuse."""
         pre = view.prerendered
-        key = (view.item.key, sanitized, widths, sizes)
+        key = (view.item.key, sanitized, widths, sizes, absolute)
         kept = self._filled.get(key)
         usage = current()
         if kept is not None and kept[0] is pre:
@@ -320,7 +348,7 @@ class RenderContext:
             return text
         start = len(self.route_assets)
         with recording(Usage()) as read:
-            text = self._fill(view, pre, sanitized, widths, sizes)
+            text = self._fill(view, pre, sanitized, widths, sizes, absolute)
         assert read is not None
         if usage is not None:
             merge_usage(usage, read)
@@ -336,12 +364,13 @@ class RenderContext:
         sanitized: bool,
         widths: tuple[int, ...],
         sizes: str,
+        absolute: bool,
     ) -> str:
         return markdown.fill(
             pre.sanitized if sanitized else pre.html,
             pre,
-            self._link_resolver(view, view.rel),
-            self._image_resolver(view.rel, widths, sizes),
+            self._link_resolver(view, view.rel, absolute=absolute),
+            self._image_resolver(view.rel, widths, sizes, absolute),
         )
 
     def html_of_document(
@@ -357,25 +386,30 @@ class RenderContext:
     def text(self, view: ItemView) -> str:
         return view.prerendered.text
 
-    def blocks(self, view: ItemView, widths: tuple[int, ...] = (480, 800, 1200)) -> list[dict]:
-        """The body as a block list a native app draws without a web view."""
+    def blocks(
+        self, view: ItemView, widths: tuple[int, ...] = (480, 800, 1200), absolute: bool = False
+    ) -> list[dict]:
+        """The body as a block list a native app draws without a web view (`absolute` as
+        for `html`: links carry the target's id, so an app opens an item itself)."""
         return blocks.fill(
             view.prerendered.packed_blocks,
-            resolve_link=self._link_resolver(view, view.rel),
+            resolve_link=self._link_resolver(view, view.rel, absolute=absolute),
             link_target=self._link_target(view),
-            resolve_image=self._image_resolver(view.rel, widths, "100vw"),
+            resolve_image=self._image_resolver(view.rel, widths, "100vw", absolute),
         )
 
     def _link_target(self, view: ItemView) -> Any:
-        def target(href: str) -> str | None:
-            link = source_link(view.rel, href)
-            if link is not None:
-                found = self.site.by_rel.get(link.target_rel)
-                return found.id if found and found.visible else None
-            key = self._web_path(split_url(href).path) if href.startswith("/") else None
-            return key[0] if key else None
+        return lambda href: self.target_of(view, href)
 
-        return target
+    def target_of(self, view: ItemView, href: str) -> str | None:
+        """The id of the visible item a link in `view` leads to (a source path, or a path
+        of the canonical channel's site), or None."""
+        link = source_link(view.rel, href)
+        if link is not None:
+            found = self.site.by_rel.get(link.target_rel)
+            return found.id if found and found.visible else None
+        key = self._web_path(split_url(href).path) if href.startswith("/") else None
+        return key[0] if key else None
 
     # --- images -----------------------------------------------------------------------------
 
@@ -386,8 +420,10 @@ class RenderContext:
         widths: tuple[int, ...] = (480, 800, 1200),
         sizes: str = "100vw",
         aspect: tuple[int, int] | None = None,
+        absolute: bool = False,
     ) -> dict[str, Any] | None:
-        """Plan renditions of an image referenced from `rel`; returns src/srcset/size info."""
+        """Plan renditions of an image referenced from `rel`; returns src/srcset/size info
+        (with `absolute`, absolute URLs in src and srcset too)."""
         try:
             target = image_source(rel, src)
         except UnsafePath:
@@ -400,8 +436,10 @@ class RenderContext:
             self._add_rendition(rendition)
         largest = renditions[-1]
         return {
-            "src": self.url_for_path(largest.path),
-            "srcset": ", ".join(f"{self.url_for_path(r.path)} {r.width}w" for r in renditions),
+            "src": self.url_for_path(largest.path, absolute),
+            "srcset": ", ".join(
+                f"{self.url_for_path(r.path, absolute)} {r.width}w" for r in renditions
+            ),
             "sizes": sizes,
             "width": largest.width,
             "height": largest.height,
@@ -435,11 +473,12 @@ class RenderContext:
         widths: tuple[int, ...] = (480, 800, 1200),
         sizes: str = "100vw",
         aspect: tuple[int, int] | None = None,
+        absolute: bool = False,
     ) -> dict[str, Any] | None:
         image = view.fields.get("image")
         if not image:
             return None
-        found = self.image_for(view.rel, str(image), widths, sizes, aspect)
+        found = self.image_for(view.rel, str(image), widths, sizes, aspect, absolute)
         if found is not None:
             found["alt"] = view.fields.get("image_alt") or ""
         return found

@@ -220,18 +220,60 @@ def is_internal(url: str) -> bool:
 # --- HTML -----------------------------------------------------------------------------------
 
 
-def _highlight(code: str, lang: str, _attrs: str) -> str:
-    if not lang:
-        return ""
+#: Pygments styles whose every token colour has 4.5:1 contrast on its background (WCAG AA)
+LIGHT_STYLE, DARK_STYLE = "xcode", "monokai"
+
+
+def _highlighted(code: str, lang: str) -> tuple[str, str]:
+    """(the code as HTML, its label): Pygments' token spans where the language is known."""
     try:
-        lexer = get_lexer_by_name(lang)
+        lexer = get_lexer_by_name(lang) if lang else None
     except ClassNotFound:
-        return ""
-    return highlight(code, lexer, HtmlFormatter(nowrap=True, classclass="hl"))
+        lexer = None
+    if lexer is None:
+        return html.escape(code), lang
+    return highlight(code, lexer, HtmlFormatter(nowrap=True)), lexer.name
+
+
+def _code_block(code: str, info: str) -> str:
+    """A code block in the `.highlight` box the stylesheet colours; a long line scrolls
+    the box, so it takes keyboard focus (tabindex) and is a region named by its language."""
+    lang = info.strip().split(maxsplit=1)[0] if info.strip() else ""
+    body, label = _highlighted(code, lang)
+    css = f' class="language-{html.escape(lang)}"' if lang else ""
+    named = f' aria-label="{html.escape(label)}"' if label else ' aria-label="Code"'
+    return (
+        f'<div class="highlight" role="region"{named} tabindex="0">'
+        f"<pre><code{css}>{body}</code></pre></div>\n"
+    )
 
 
 def highlight_css() -> str:
-    return HtmlFormatter(style="friendly").get_style_defs(".highlight")
+    """Token colours for `.highlight` boxes, light, and dark where the reader prefers it;
+    rules with the same colours are grouped (the mobile pages inline their stylesheet)."""
+    return (
+        f"{_style_rules(LIGHT_STYLE)}"
+        ".highlight pre{background:none;margin:0}\n"
+        f"@media (prefers-color-scheme: dark){{\n{_style_rules(DARK_STYLE)}}}\n"
+    )
+
+
+_RULE = re.compile(r"^(?P<selector>[^{]+?)\s*\{\s*(?P<body>[^}]*?)\s*\}")
+
+
+def _style_rules(style: str) -> str:
+    formatter = HtmlFormatter(style=style)
+    lines = [
+        *formatter.get_background_style_defs(".highlight"),
+        *formatter.get_token_style_defs(".highlight"),
+    ]
+    grouped: dict[str, list[str]] = {}
+    for line in lines:
+        match = _RULE.match(line)
+        if match and ".hll" not in match["selector"]:
+            body = match["body"].replace(": ", ":").replace("; ", ";")
+            grouped.setdefault(body, []).append(match["selector"])
+    return "".join(f"{','.join(sel)}{{{body}}}\n" for body, sel in grouped.items())
 
 
 def _attrs(token: Token) -> str:
@@ -300,7 +342,13 @@ def _install_render_rules(md: MarkdownIt) -> None:
     md.add_render_rule("html_inline", raw_html("inline"))
     md.add_render_rule("table_open", table_open)
     md.add_render_rule("table_close", table_close)
-    md.options["highlight"] = _highlight
+    md.add_render_rule(
+        "fence",
+        lambda self, tokens, idx, options, env: _code_block(tokens[idx].content, tokens[idx].info),
+    )
+    md.add_render_rule(
+        "code_block", lambda self, tokens, idx, options, env: _code_block(tokens[idx].content, "")
+    )
 
 
 def render_html(tokens: Sequence[Token], options: RenderOptions) -> str:
@@ -315,7 +363,7 @@ SANITIZE_ATTRS = {
     "img": {"src", "alt", "title", "width", "height", "srcset", "sizes", "loading", "decoding"},
     "input": {"type", "checked", "disabled"},
     "a": {"href", "title", "hreflang"},
-    "div": {"role", "tabindex"},
+    "div": {"role", "tabindex", "aria-label"},
     "td": {"style"},
     "th": {"style"},
 }

@@ -15,6 +15,7 @@ from omnipub.channel import Artifact, Route
 from omnipub.context import RenderContext
 from omnipub.diagnostics import Diagnostics, Location
 from omnipub.items import ItemView
+from omnipub.markdown import highlight_css
 
 from ..htmlsite import HtmlSiteChannel, html_outputs, package_dir
 from ..web import WebChannel
@@ -50,7 +51,8 @@ class MobileChannel(HtmlSiteChannel):
 
     def stylesheet(self) -> str:
         assert self.package_dir is not None
-        return (self.package_dir / "assets" / "style.css").read_text(encoding="utf-8")
+        own = (self.package_dir / "assets" / "style.css").read_text(encoding="utf-8")
+        return own + highlight_css()
 
     def common(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
         values = super().common(route, ctx)
