@@ -14,23 +14,21 @@ function immutable(url) {
   return parsed.searchParams.has("v") || parsed.pathname.includes("/media/");
 }
 
-async function fromCache(request) {
-  return (await caches.match(request)) ||
-    (request.mode === "navigate" ? caches.match(request, { ignoreSearch: true }) : undefined);
-}
-
 async function networkFirst(request) {
   try {
     return await fetch(request);
   } catch (error) {
-    const cached = await fromCache(request);
+    // offline: the copy kept, or the screen's page opened with other options (?poll=)
+    const cached = (await caches.match(request)) || (request.mode === "navigate" &&
+      !immutable(request.url) && (await caches.match(request, { ignoreSearch: true })));
     if (cached) return cached;
     throw error;
   }
 }
 
 async function cacheFirst(request) {
-  return (await fromCache(request)) || fetch(request);
+  // exactly this version: another version of a slide is another slide
+  return (await caches.match(request)) || fetch(request);
 }
 
 self.addEventListener("fetch", (event) => {
