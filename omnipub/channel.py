@@ -7,7 +7,7 @@ core does the choreography (collision checks, link tables, writing, auditing).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -80,6 +80,19 @@ class Artifact:
     tombstones: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Preview:
+    """One frame of the dev server's preview board: an output shown at its device's size.
+
+    The board frames `url` in a box of `width` x `height` CSS pixels scaled down to a
+    thumbnail, so a portrait screen is shown portrait and a phone page at a phone's width."""
+
+    label: str
+    url: str
+    width: int
+    height: int
+
+
 @dataclass
 class ChannelConfig:
     """Settings every channel has; a channel extends this with its own keys."""
@@ -108,6 +121,8 @@ class Channel:
     #: further template folders searched after the channel's own (a channel that shares
     #: most templates with another names that channel's `templates/` here)
     template_fallbacks: ClassVar[tuple[Path, ...]] = ()
+    #: the viewport (CSS pixels) the preview board shows this channel's item outputs in
+    preview_size: ClassVar[tuple[int, int]] = (1280, 800)
 
     def __init__(self, site_config: SiteConfig, diagnostics: Diagnostics) -> None:
         self.site_config = site_config
@@ -188,3 +203,17 @@ class Channel:
     def finish(self, site: Site, ctx: RenderContext) -> list[Artifact]:
         """Outputs that depend on everything else: static assets, sitemaps."""
         return []
+
+    def previews(self, item_id: str, lang: str, routes: Sequence[Route]) -> list[Preview]:
+        """What the preview board shows of one item here; `routes` are this channel's.
+
+        By default the item's own outputs in that language at `preview_size`; a channel whose
+        outputs are made for several devices (screens of different shapes) says so here."""
+        width, height = self.preview_size
+        return [
+            Preview(self.name, route.url, width, height)
+            for route in routes
+            if route.item_id == item_id
+            and route.lang == lang
+            and self.output(route.output).kind == "item"
+        ]

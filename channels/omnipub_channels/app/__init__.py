@@ -32,6 +32,7 @@ from omnipub.items import ItemView
 from omnipub.links import source_link
 from omnipub.model import Site
 from omnipub.render import RecordedOutputs
+from omnipub.taxonomy import tag_slug
 
 SCHEMA_VERSION = 1
 JSONFEED = "https://jsonfeed.org/version/1.1"
@@ -72,6 +73,8 @@ class AppChannel(Channel):
     markdown = "blocks"
     default_types = None
     config_keys = frozenset({"history"})
+    #: an item document, read as text in a panel about as wide as a phone's
+    preview_size = (480, 800)
     outputs = (
         OutputSpec("item", "application/json", "item", (), "items/[{lang}/]{id}.json"),
         OutputSpec(
@@ -142,7 +145,7 @@ class AppChannel(Channel):
             for name in sorted(per_section):
                 scopes.append((f"sections/{name}/", name, None, per_section[name]))
             for name in sorted(per_tag):
-                scopes.append((f"tags/{name}/", None, name, per_tag[name]))
+                scopes.append((f"tags/{tag_slug(name)}/", None, name, per_tag[name]))
             for scope, section, tag, count in scopes:
                 pages = max(1, math.ceil(count / size))
                 for n in range(1, pages + 1):
