@@ -7,7 +7,7 @@ core does the choreography (collision checks, link tables, writing, auditing).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -103,6 +103,19 @@ ReadOutput = Callable[[str], bytes]
 FactReader = Callable[["Item"], Iterable[Stated]]
 
 
+@dataclass(frozen=True)
+class Preview:
+    """One frame of the dev server's preview board: an output shown at its device's size.
+
+    The board frames `url` in a box of `width` x `height` CSS pixels scaled down to a
+    thumbnail, so a portrait screen is shown portrait and a phone page at a phone's width."""
+
+    label: str
+    url: str
+    width: int
+    height: int
+
+
 @dataclass
 class ChannelConfig:
     """Settings every channel has; a channel extends this with its own keys."""
@@ -131,6 +144,8 @@ class Channel:
     #: further template folders searched after the channel's own (a channel that shares
     #: most templates with another names that channel's `templates/` here)
     template_fallbacks: ClassVar[tuple[Path, ...]] = ()
+    #: the viewport (CSS pixels) the preview board shows this channel's item outputs in
+    preview_size: ClassVar[tuple[int, int]] = (1280, 800)
 
     def __init__(self, site_config: SiteConfig, diagnostics: Diagnostics) -> None:
         self.site_config = site_config
@@ -228,3 +243,17 @@ class Channel:
         """Ids of unpublished items an output names on purpose (delta-sync removals), which
         the leak check allows there; see `Artifact.tombstones`."""
         return ()
+
+    def previews(self, item_id: str, lang: str, routes: Sequence[Route]) -> list[Preview]:
+        """What the preview board shows of one item here; `routes` are this channel's.
+
+        By default the item's own outputs in that language at `preview_size`; a channel whose
+        outputs are made for several devices (screens of different shapes) says so here."""
+        width, height = self.preview_size
+        return [
+            Preview(self.name, route.url, width, height)
+            for route in routes
+            if route.item_id == item_id
+            and route.lang == lang
+            and self.output(route.output).kind == "item"
+        ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 import jinja2
 
@@ -22,7 +22,7 @@ from .images import ImageInfo, Rendition, plan_renditions
 from .items import Item, ItemView
 from .links import image_source, source_link
 from .model import Site
-from .paths import UnsafePath, split_url
+from .paths import UnsafePath, quote_path, split_url
 from .recorded import RecordedSite
 from .templates import render_template
 
@@ -226,7 +226,7 @@ class RenderContext:
     def url_for_path(self, url_path: str, absolute: bool = False) -> str:
         """A URL for a path inside this channel's root, such as `/feed.xml`."""
         base = self.config.base_url
-        full = base + url_path.lstrip("/")
+        full = base + quote_path(url_path.lstrip("/"))
         return full if absolute else self.path_of(full)
 
     # --- Markdown ---------------------------------------------------------------------------
@@ -304,6 +304,7 @@ class RenderContext:
 
     def _web_path(self, path: str) -> tuple[str, str] | None:
         """The item whose web page is at `path` (root-relative links in content)."""
+        path = unquote(path)  # the plan keeps paths decoded, as content writes them
         touch(("webpath", path))
         return self._plan.web_paths.get(path)
 

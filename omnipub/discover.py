@@ -126,8 +126,20 @@ def _walk(top: Path, root: Path, diagnostics: Diagnostics) -> list[tuple[str, os
             elif entry.is_file():
                 found.append((rel, entry.stat()))
 
+    rel_top = os.path.relpath(top, root_text).replace(os.sep, "/")
+    real_top = os.path.realpath(top)
+    if top.is_dir() and os.path.commonpath([real_root, real_top]) != real_root:
+        # a source folder that is itself a link out of the site would publish whatever it
+        # points at (a home folder, /etc): refused like any link that leaves the site
+        diagnostics.error(
+            "discover.symlink-outside",
+            f"the source folder {rel_top}/ is a symbolic link to {real_top}, outside the site",
+            Location(rel_top),
+            "move the folder into the site instead of linking to it",
+        )
+        return found
     if top.is_dir():
-        visit(str(top), os.path.relpath(top, root_text).replace(os.sep, "/"))
+        visit(str(top), rel_top)
     return found
 
 

@@ -18,8 +18,9 @@ from .discover import markdown_stem
 from .document import Document, split_language
 from .ids import Lock, assign_ids
 from .items import ChannelView, Item
-from .paths import UnsafePath, check_site_path, check_slug, slugify
+from .paths import ID_HINT, UnsafePath, check_site_path, check_slug, id_problem, slugify
 from .schema import PRESENTATION_FIELDS, CoercionError, FieldSpec, coerce
+from .taxonomy import check_tags
 
 
 @dataclass(frozen=True)
@@ -553,6 +554,10 @@ def build_site(
     for key, doc in originals.items():
         given = doc.data.get("id")
         given_text = str(given) if given is not None else None
+        problem = id_problem(given_text) if given_text is not None else None
+        if problem:
+            builder.error(doc, "id.invalid", problem, "id", ID_HINT, given)
+            given_text = None  # reported; a derived id keeps the rest of the build going
         if given_text is not None:
             if given_text in seen_ids:
                 builder.error(
@@ -593,6 +598,7 @@ def build_site(
                 None,
             )
         seen_lang[item.key] = item.rel
+    check_tags(items, diagnostics)
     return Site(
         config=config,
         now=now,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .channel import Channel, Route
 from .depends import Usage, recording
@@ -74,7 +74,8 @@ def resolve(
             if route.item_id is not None and channel.output(route.output).kind == "item":
                 plan.item_routes[(channel.name, route.item_id, route.lang)] = route
                 if channel.name == site.config.canonical_channel:
-                    plan.web_paths[urlsplit(route.url).path] = (route.item_id, route.lang)
+                    path = unquote(urlsplit(route.url).path)  # as links in content write it
+                    plan.web_paths[path] = (route.item_id, route.lang)
     return plan
 
 

@@ -74,7 +74,7 @@ def test_serves_every_channel_with_types_and_404(server) -> None:
     root, base, _session = server
     status, kind, body = get(base + "articles/a/")
     assert status == 200 and kind.startswith("text/html")
-    assert b"/_omnipub/events" in body and b"<h1>Alpha</h1>" in body
+    assert b"/_omnipub/reload.js" in body and b"<h1>Alpha</h1>" in body
     status, kind, body = get(base + "_/mobile/articles/a/")
     assert status == 200 and f'href="{base}articles/a/"'.encode() in body  # canonical to web
     status, kind, body = get(base + "_/app/items/a.json")
@@ -135,9 +135,13 @@ def test_preview_board(server) -> None:
     assert status == 200 and b"Alpha" in body
     status, _kind, body = get(base + "_preview/a?lang=en")
     assert status == 200
-    assert b"/articles/a/" in body and b"/_/mobile/articles/a/" in body and b"blocks" in body
-    status, _kind, body = get(base + "_preview/a?lang=en&at=2020-01-01T00:00")
-    assert status == 200
+    frames = [b'src="/articles/a/"', b'src="/_/mobile/articles/a/"', b'src="/_/app/items/a.json"']
+    assert all(frame in body for frame in frames)
+    assert b'data-width="390" data-height="844"' in body  # the mobile frame is phone-sized
+    status, _kind, body = get(base + "_preview/a?lang=en&at=2026-12-24T09:00")
+    assert status == 200 and b'src="/_at/2026-12-24T09%3A00/articles/a/"' in body
+    status, _kind, body = get(base + "_at/2026-12-24T09%3A00/articles/a/")
+    assert status == 200 and b"<h1>Alpha</h1>" in body
 
 
 def test_port_in_use_is_a_usage_error(tmp_path: Path) -> None:

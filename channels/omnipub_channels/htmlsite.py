@@ -27,8 +27,9 @@ from omnipub.items import Item, ItemView
 from omnipub.links import source_link
 from omnipub.markdown import highlight_css
 from omnipub.model import Site
-from omnipub.paths import path_for_url_path
+from omnipub.paths import path_for_url_path, quote_path
 from omnipub.resolve import Plan
+from omnipub.taxonomy import tag_slug
 from omnipub.templates import translate
 
 FEED_SIZE = 20
@@ -124,7 +125,7 @@ class HtmlSiteChannel(Channel):
     # --- URLs -------------------------------------------------------------------------------
 
     def url(self, url_path: str) -> str:
-        return self.config.base_url + url_path.lstrip("/")
+        return self.config.base_url + quote_path(url_path.lstrip("/"))
 
     def item_url_path(self, view: ItemView) -> str:
         prefix = self.language_prefix(view.lang)
@@ -189,7 +190,12 @@ class HtmlSiteChannel(Channel):
                 for n in range(1, pages + 1):
                     tail = f"page/{n}/" if n > 1 else ""
                     yield self._route(
-                        "tag", f"{prefix}tags/{tag}/{tail}", lang, tag=tag, page=n, pages=pages
+                        "tag",
+                        f"{prefix}tags/{tag_slug(tag)}/{tail}",
+                        lang,
+                        tag=tag,
+                        page=n,
+                        pages=pages,
                     )
 
     # --- rendering --------------------------------------------------------------------------
@@ -234,7 +240,12 @@ class HtmlSiteChannel(Channel):
             "page_url": route.url,
             "alternate": None,
             "canonical": route.url,
+            "tag_url": lambda tag: self.tag_url(tag, lang, ctx),
         }
+
+    def tag_url(self, tag: str, lang: str, ctx: RenderContext) -> str:
+        """The listing of one tag: addressed by its slug, never by its spelling."""
+        return ctx.url_for_path(f"{self.language_prefix(lang)}tags/{tag_slug(tag)}/")
 
     def language_links(self, route: Route, ctx: RenderContext) -> list[dict[str, Any]]:
         """Where this page lives in each language (the same item, or the same listing)."""
@@ -420,7 +431,7 @@ class HtmlSiteChannel(Channel):
             {
                 "name": tag,
                 "count": counts[tag],
-                "url": ctx.url_for_path(f"{self.language_prefix(route.lang)}tags/{tag}/"),
+                "url": self.tag_url(tag, route.lang, ctx),
             }
             for tag in sorted(counts)
         ]

@@ -31,6 +31,7 @@ from omnipub.items import Item, ItemView
 from omnipub.model import Site
 from omnipub.render import RecordedOutputs
 from omnipub.resolve import Plan
+from omnipub.taxonomy import tag_slug
 
 from .documents import (
     IMAGE_WIDTHS,
@@ -68,6 +69,8 @@ class AppChannel(Channel):
     markdown = "blocks"
     default_types = None
     config_keys = frozenset({"history", "full_text"})
+    #: an item document, read as text in a panel about as wide as a phone's
+    preview_size = (480, 800)
     outputs = (
         OutputSpec("item", "application/json", "item", (), "items/[{lang}/]{id}.json"),
         OutputSpec(
@@ -177,7 +180,7 @@ class AppChannel(Channel):
             for name in sorted(per_section):
                 scopes.append((f"sections/{name}/", name, None, per_section[name]))
             for name in sorted(per_tag):
-                scopes.append((f"tags/{name}/", None, name, per_tag[name]))
+                scopes.append((f"tags/{tag_slug(name)}/", None, name, per_tag[name]))
             for scope, section, tag, count in scopes:
                 pages = max(1, math.ceil(count / size))
                 for n in range(1, pages + 1):

@@ -34,6 +34,8 @@ class MobileChannel(HtmlSiteChannel):
     image_widths = (320, 480, 640)
     image_sizes = "100vw"
     config_keys = frozenset({"budget_kb", "related"})
+    #: a common phone viewport (CSS pixels)
+    preview_size = (390, 844)
 
     def configure(self, raw: Mapping[str, Any], diagnostics: Diagnostics) -> None:
         super().configure(raw, diagnostics)

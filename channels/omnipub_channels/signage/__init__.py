@@ -17,7 +17,7 @@ import hashlib
 import json
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
@@ -25,7 +25,16 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from omnipub import i18n
-from omnipub.channel import Artifact, Channel, FactReader, OutputSpec, ReadOutput, Route, Stated
+from omnipub.channel import (
+    Artifact,
+    Channel,
+    FactReader,
+    OutputSpec,
+    Preview,
+    ReadOutput,
+    Route,
+    Stated,
+)
 from omnipub.context import RenderContext
 from omnipub.diagnostics import Diagnostics, Location
 from omnipub.items import Item, ItemView
@@ -240,6 +249,18 @@ class SignageChannel(Channel):
                 RESOLUTIONS[resolution],
                 duration,
             )
+
+    def previews(self, item_id: str, lang: str, routes: Sequence[Route]) -> list[Preview]:
+        """The item's slide on every screen that plays it, at that screen's size and
+        orientation; a slide is in its store's language, whichever language is previewed."""
+        found = []
+        for route in routes:
+            if route.output == "slide" and route.item_id == item_id:
+                screen = self.screens[route.param("screen")]
+                found.append(
+                    Preview(f"{self.name} · {screen.id}", route.url, screen.width, screen.height)
+                )
+        return found
 
     # --- which slides go where -------------------------------------------------------------------
 
