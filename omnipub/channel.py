@@ -108,6 +108,10 @@ class Channel:
     #: further template folders searched after the channel's own (a channel that shares
     #: most templates with another names that channel's `templates/` here)
     template_fallbacks: ClassVar[tuple[Path, ...]] = ()
+    #: the files clients start from, as patterns of channel-relative paths (`fnmatch`): an
+    #: app's manifest, a screen's playlist. `omnipub deploy` uploads them after everything
+    #: else, so a deploy stopped half-way leaves the previous ones in place.
+    entry_points: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, site_config: SiteConfig, diagnostics: Diagnostics) -> None:
         self.site_config = site_config

@@ -72,6 +72,8 @@ class AppChannel(Channel):
     markdown = "blocks"
     default_types = None
     config_keys = frozenset({"history"})
+    #: a client reads the manifest first, then the change file for its build
+    entry_points = ("manifest.json", "changes/*.json")
     outputs = (
         OutputSpec("item", "application/json", "item", (), "items/[{lang}/]{id}.json"),
         OutputSpec(

@@ -96,6 +96,8 @@ class SignageChannel(Channel):
         "hours": FieldSpec("string"),
     }
     config_keys = frozenset({"stores", "screens", "limits", "min_duration", "max_duration", "poll"})
+    #: a player polls its playlist; the slides it names must be up before it
+    entry_points = ("playlists/*.json",)
     outputs = (
         OutputSpec("playlist", "application/json", "collection", (), "playlists/{screen}.json"),
         OutputSpec(
