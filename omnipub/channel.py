@@ -146,6 +146,10 @@ class Channel:
     template_fallbacks: ClassVar[tuple[Path, ...]] = ()
     #: the viewport (CSS pixels) the preview board shows this channel's item outputs in
     preview_size: ClassVar[tuple[int, int]] = (1280, 800)
+    #: the files clients start from, as patterns of channel-relative paths (`fnmatch`): an
+    #: app's manifest, a screen's playlist. `omnipub deploy` uploads them after everything
+    #: else, so a deploy stopped half-way leaves the previous ones in place.
+    entry_points: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, site_config: SiteConfig, diagnostics: Diagnostics) -> None:
         self.site_config = site_config

@@ -425,6 +425,75 @@ def new_command(directory: Path) -> None:
     click.echo(f"created a new site in {directory}; next: cd {directory} && omnipub build")
 
 
+@cli.command("deploy")
+@SITE
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    metavar="NAME",
+    help="Deploy only this channel; repeat for several (default: every channel with a target).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would be uploaded and deleted; change nothing."
+)
+@click.option(
+    "--max-deletes",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Refuse to delete more than N files per target (default: [deploy] max_deletes, 256).",
+)
+@click.option("--force", is_flag=True, help="Delete however many files the build removed.")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="List the target and compare it file by file, instead of trusting its recorded state.",
+)
+@click.option(
+    "--pull-state",
+    is_flag=True,
+    help="Only merge what the targets recorded (app history, published ids) into "
+    "omnipub.lock, for the build that follows; upload nothing.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
+@guarded
+def deploy_command(
+    site: Path,
+    channels: tuple[str, ...],
+    dry_run: bool,
+    max_deletes: int | None,
+    force: bool,
+    verify: bool,
+    pull_state: bool,
+    as_json: bool,
+) -> None:
+    """Upload the last build of SITE to the targets in omnipub.toml's [deploy] tables:
+    only changed files, each after the files it references, entry points last, deletions
+    at the end."""
+    from .deploy import DeployConfigError, DeployOptions, DeployRefused, deploy
+    from .deploy import pull_state as pull
+    from .deploy.report import print_report
+
+    try:
+        if pull_state:
+            for line in pull(site, channels):
+                click.echo(line, err=True)
+            return
+        options = DeployOptions(site, channels, dry_run, max_deletes, force, verify)
+        report = deploy(options)
+    except DeployConfigError as exc:
+        _print_diagnostics(exc.diagnostics)
+        sys.exit(EXIT_USAGE)
+    except DeployRefused as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        click.echo(f"  hint: {exc.hint}", err=True)
+        sys.exit(EXIT_CONTENT)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=1, sort_keys=True))
+    else:
+        print_report(report)
+
+
 def main() -> None:
     with contextlib.suppress(ImportError):
         import omnipub.serve  # noqa: F401  (registers `omnipub serve`)

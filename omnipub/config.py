@@ -32,7 +32,7 @@ _SITE_KEYS = {
     "max_file_mb",
     "canonical_channel",
 }
-_TOP_KEYS = {"site", "languages", "sections", "channels", "types", "markdown", "build"}
+_TOP_KEYS = {"site", "languages", "sections", "channels", "types", "markdown", "build", "deploy"}
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,8 @@ class AppChannel(Channel):
     config_keys = frozenset({"history", "full_text"})
     #: an item document, read as text in a panel about as wide as a phone's
     preview_size = (480, 800)
+    #: a client reads the manifest first, then the change file for its build
+    entry_points = ("manifest.json", "changes/*.json")
     outputs = (
         OutputSpec("item", "application/json", "item", (), "items/[{lang}/]{id}.json"),
         OutputSpec(

@@ -145,6 +145,8 @@ class SignageChannel(Channel):
             "qr_min_module",
         }
     )
+    #: a player polls its playlist (and carries a copy): the slides it names must be up first
+    entry_points = ("playlists/*.json", "screens/*/index.html")
     outputs = (
         OutputSpec(
             "slide", "text/html", "collection", ("slide.html",), "slides/{screen}/{id}.html"
