@@ -121,7 +121,8 @@ def run_import(
     now = now or dt.datetime.now(dt.UTC)
     report = Report(generator_name)
     exclude = dest.resolve() if dest.resolve().is_relative_to(src.resolve()) else None
-    imported = generator.read(src, report, now, exclude)
+    imported = generator.read(src.resolve(), report, now, exclude)
+    imported.root = src.resolve()
     for page in imported.pages:
         map_fields(
             page,

@@ -98,7 +98,7 @@ class Report:
         }
 
     def format(self) -> str:
-        lines = [f"imported a {self.generator} site"]
+        lines = [f"imported the {self.generator} site"]
         lines.append(
             "  files: " + ", ".join(f"{n} {k}" for k, n in sorted(self.files.items()) if n)
         )
@@ -214,6 +214,8 @@ class Imported:
     copies: list[tuple[Path, str]] = field(default_factory=list)
     #: old URL -> page, for links written as URLs
     by_old: dict[str, Page] = field(default_factory=dict)
+    #: the old site's folder, which report paths are relative to
+    root: Path = Path(".")
     #: template tags the old site defines itself, with where (`.eleventy.js:12`)
     defined: dict[str, str] = field(default_factory=dict)
 
@@ -1034,6 +1036,12 @@ def _toml(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+#: files at the root of the old site's static folder that the new site writes itself
+GENERATED = frozenset(
+    f"static/{name}" for name in ("robots.txt", "sitemap.xml", "404.html", "index.html", "feed.xml")
+)
+
+
 def write_site(imported: Imported, dest: Path, report: Report) -> None:
     """Write omnipub.toml, content/ and static/; pin every note to its place in DEST."""
     site = imported.site
@@ -1048,6 +1056,16 @@ def write_site(imported: Imported, dest: Path, report: Report) -> None:
     if not gitignore.exists():
         gitignore.write_text("public/\n.omnipub/\n", encoding="utf-8")
     for source, rel in imported.copies:
+        if rel in GENERATED:
+            report.need(
+                Note(
+                    "static.generated",
+                    f"omnipub writes its own {rel.split('/', 1)[1]}: the old one is not copied",
+                    source.relative_to(imported.root).as_posix(),
+                    hint="put what it said into omnipub.toml or a template",
+                )
+            )
+            continue
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)

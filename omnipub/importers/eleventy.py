@@ -148,6 +148,11 @@ def read(src: Path, report: Report, now: dt.datetime, exclude: Path | None) -> I
         if rel.split("/")[0] in skip or any(fnmatch.fnmatch(project_rel, i) for i in ignores):
             continue
         target = _passthrough(project_rel, input_rel, passthrough)
+        if target is not None and target == rel and any(path.parent.glob("*.md")):
+            # beside its pages: a page resource, which omnipub resolves relative to the page
+            imported.copies.append((path, f"content/{rel}"))
+            report.files["page resources"] += 1
+            continue
         if target is not None:
             imported.copies.append((path, f"static/{target}"))
             report.files["static files"] += 1

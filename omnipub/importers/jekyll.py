@@ -242,7 +242,8 @@ class _Reader:
         if slugify(slug_name) != slug_name:
             page.fields["slug"] = slugify(slug_name)
         date = parse_date(matter.get("date"))
-        page.old_url = self._post_url(page, matter, slug_name, categories, date)
+        if not draft:  # a draft never had a URL
+            page.old_url = self._post_url(page, matter, slug_name, categories, date)
         self._permalink_slug(page, matter)
         self.imported.pages.append(page)
         self.report.files["drafts" if draft else "posts"] += 1
