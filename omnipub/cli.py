@@ -494,6 +494,43 @@ def deploy_command(
         print_report(report)
 
 
+@cli.command("import")
+@click.argument("generator", type=click.Choice(["hugo", "jekyll", "eleventy"]))
+@click.argument("src", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Write into DEST even if it is not empty.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@guarded
+def import_command(generator: str, src: Path, dest: Path, force: bool, as_json: bool) -> None:
+    """Write an omnipub site in DEST from the Hugo, Jekyll or Eleventy site in SRC.
+
+    Prints what was converted and what needs a person (with path:line), then builds the
+    new site in memory: exit 0 when it builds, 1 when it does not."""
+    from .importers import run_import
+
+    report = run_import(generator, src, dest, force=force)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=1, ensure_ascii=False))
+    else:
+        click.echo(report.format())
+        for problem in report.build_problems:
+            where = ":".join(
+                str(problem[k]) for k in ("path", "line") if problem.get(k) is not None
+            )
+            click.echo(
+                f"  {where + ': ' if where else ''}{problem.get('severity')}: "
+                f"{problem.get('message')}",
+                err=True,
+            )
+        if report.build_ok:
+            click.echo(f"the new site builds: cd {dest} && omnipub build", err=True)
+    if not report.build_ok:
+        click.secho(
+            f"the new site in {dest} does not build yet: fix the errors above", fg="red", err=True
+        )
+        sys.exit(EXIT_CONTENT)
+
+
 def main() -> None:
     with contextlib.suppress(ImportError):
         import omnipub.serve  # noqa: F401  (registers `omnipub serve`)
