@@ -346,6 +346,10 @@ def check_command(
     options = BuildOptions(root=site, at=at, drafts=drafts, strict=strict, write_lock=False)
     sink = MemorySink()
     result = build(options, sink=sink)
+    for channel in result.channels:  # what only a check reports (see `Channel.advise`)
+        channel.advise(result.site, result.contexts[channel.name])
+    if strict:
+        result.diagnostics.raise_if_errors()
     problems: list[Diagnostic] = []
     for wanted, audit in (
         (links, check_links),
