@@ -223,6 +223,11 @@ class Channel:
     def check(self, site: Site, ctx: RenderContext) -> None:
         """Validate what this channel needs (text fit, budgets) before rendering."""
 
+    def advise(self, site: Site, ctx: RenderContext) -> None:
+        """Warnings for `omnipub check` only, about how the site will behave rather than
+        whether it builds (a screen with nothing scheduled next week): a build, strict or
+        not, never reports them. Report with `ctx.warn` or `ctx.diagnostics`."""
+
     def render(self, route: Route, ctx: RenderContext) -> list[Artifact]:
         raise NotImplementedError
 

@@ -349,6 +349,9 @@ def check_command(
     result = build(options, sink=sink)
     assets = [s.rel for s in result.state.sources if s.kind == "asset"] if result.state else []
     unreferenced_assets(result.site, assets, result.diagnostics)
+    for channel in result.channels:  # what only a check reports (see `Channel.advise`)
+        channel.advise(result.site, result.contexts[channel.name])
+    # under --strict the check's own warnings are errors, reported with the audits'
     problems: list[Diagnostic] = list(result.diagnostics.errors)
     for wanted, audit in (
         (links, check_links),

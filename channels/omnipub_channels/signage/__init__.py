@@ -356,6 +356,8 @@ class SignageChannel(Channel):
                 self._discount_words(view, lang, store, ctx)
             for orientation in sorted({s.orientation for s in screens}):
                 self._text_fit(view, orientation, ctx)
+
+    def advise(self, site: Site, ctx: RenderContext) -> None:
         self._idle_screens(ctx)
 
     def _discount_words(self, view: ItemView, lang: str, store: Store, ctx: RenderContext) -> None:
