@@ -3,7 +3,7 @@
   const CSS = `
     :host { all: initial; }
     .box { position: fixed; inset: 0; z-index: 2147483647; overflow: auto; box-sizing: border-box;
-      padding: 1.25rem; background: rgba(24, 6, 8, .94); color: #fbeaea;
+      padding: 1.25rem; background: rgba(24, 6, 8, .97); color: #fbeaea;
       font: 14px/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
     h1 { font: 600 16px/1.4 system-ui, sans-serif; margin: 0 0 1rem; color: #ffb4ab; }
     .close { float: right; font: inherit; color: inherit; background: transparent;
