@@ -14,8 +14,9 @@ everything else: a deploy that stops half-way leaves clients on the previous one
 
 Where files reference each other in a cycle, a file whose new version is pending still
 exists in its old version, so the cycle is broken there first. Only new files that link
-only to each other (a new page and its new tag page) cannot be ordered; they go up in one
-stage, before anything that links to them, so no reader can reach them half-done.
+to each other (a new page and its new tag page) cannot be ordered among themselves; they go
+up in one stage, before any changed file that links to them, so no reader reaches them
+before all of them are up.
 """
 
 from __future__ import annotations
@@ -221,8 +222,10 @@ def _kahn(
             # a cycle: a reference to a changed file holds (its old version is up)
             ready = {k for k in remaining if not any(pending[d].added for d in deps[k] & remaining)}
         if not ready:
-            # new files that only reference each other: the closed groups go up together
-            ready = _closed_groups(remaining, deps)
+            # new files that reference each other (a new page and its new tag page), with
+            # changed files that link to them: the new files of each closed group go up
+            # together, before any file on the target links to them
+            ready = {k for k in _closed_groups(remaining, deps) if pending[k].added}
         levels.append(sorted(ready))
         remaining -= ready
         for key in ready:

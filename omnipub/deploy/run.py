@@ -31,7 +31,7 @@ from .headers import Headers, encoded, headers_for
 from .order import Files, Key, Pending, is_entry, is_text, references, stages
 from .settings import DeploySettings, read_settings
 from .state import Row, TargetState, ids_in, merge, record_ids
-from .targets import DeployFailed, FolderTarget, Target, target_for
+from .targets import DeployFailed, FolderTarget, Target, targets_for
 
 #: how often a long deploy records its progress at the targets
 CHECKPOINT_SECONDS = 10.0
@@ -258,9 +258,7 @@ def deploy(options: DeployOptions) -> DeployReport:
     site = _site(options.root)
     chosen, skipped = _chosen(site, options.channels)
     workers = site.settings.workers
-    targets: dict[str, Target] = {
-        name: target_for(site.settings.targets[name], workers) for name in chosen
-    }
+    targets = targets_for([site.settings.targets[name] for name in chosen], workers)
     states: dict[str, TargetState] = {}
     for name, target in targets.items():
         try:
@@ -290,7 +288,13 @@ def deploy(options: DeployOptions) -> DeployReport:
     if options.dry_run:
         report.seconds = time.perf_counter() - started
         return report
-    _execute(site, targets, states, plans, order, workers)
+    try:
+        _execute(site, targets, states, plans, order, workers)
+    except DeployFailed as exc:
+        raise DeployFailed(
+            f"the deploy stopped part-way: {exc}\n  what went up is only reachable from files "
+            "already up, and entry points go last; run 'omnipub deploy' again to complete it"
+        ) from exc
     lock = Lock.read(site.root)
     for name, plan in plans.items():
         state = states[name]
@@ -341,7 +345,9 @@ def _execute(
                 for future in not_done:
                     future.cancel()
                 wait(not_done)
-                unrecorded += [f for f in futures if f.done() and not f.exception()]
+                unrecorded += [
+                    f for f in futures if f.done() and not f.cancelled() and f.exception() is None
+                ]
                 _checkpoint(targets, states, unrecorded)
                 exc = failed.exception()
                 assert exc is not None
@@ -380,8 +386,8 @@ def pull_state(root: Path, channels: tuple[str, ...] = ()) -> list[str]:
     chosen, _skipped = _chosen(site, channels)
     states = []
     lines = []
-    for name in chosen:
-        target = target_for(site.settings.targets[name], site.settings.workers)
+    targets = targets_for([site.settings.targets[n] for n in chosen], site.settings.workers)
+    for name, target in targets.items():
         state = TargetState.parse(target.read_state(), name, target.url)
         if state.found:
             states.append(state)

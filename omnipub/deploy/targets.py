@@ -128,28 +128,11 @@ class FolderTarget:
 class S3Target:
     """An S3 bucket and key prefix, through boto3 with its standard credential chain."""
 
-    def __init__(self, settings: TargetSettings, workers: int) -> None:
-        try:
-            import boto3
-            from botocore.config import Config
-        except ImportError as exc:
-            raise UsageError(
-                f"[deploy.{settings.channel}] is an S3 target, and boto3 is not installed",
-                "pip install 'omnipub[deploy]'",
-            ) from exc
+    def __init__(self, settings: TargetSettings, client: Any) -> None:
         self.url = settings.url
         self.bucket = settings.bucket
         self.prefix = f"{settings.prefix}/" if settings.prefix else ""
-        config = Config(
-            retries={"max_attempts": 5, "mode": "standard"},
-            max_pool_connections=max(10, workers + 2),
-        )
-        self.client: Any = boto3.session.Session().client(
-            "s3",
-            endpoint_url=settings.endpoint_url,
-            region_name=settings.region,
-            config=config,
-        )
+        self.client = client
 
     def _key(self, path: str) -> str:
         return self.prefix + path
@@ -249,7 +232,34 @@ def _s3_errors(url: str, doing: str) -> Iterator[None]:
         raise DeployFailed(f"{url}: cannot {doing}: {exc}") from exc
 
 
-def target_for(settings: TargetSettings, workers: int) -> FolderTarget | S3Target:
-    if settings.kind == "s3":
-        return S3Target(settings, workers)
-    return FolderTarget(settings)
+def targets_for(settings: list[TargetSettings], workers: int) -> dict[str, Target]:
+    """A target per channel; S3 targets share a boto3 client per endpoint and region (a
+    client loads the service model and resolves credentials once)."""
+    session: Any = None
+    clients: dict[tuple[str | None, str | None], Any] = {}
+    found: dict[str, Target] = {}
+    for entry in settings:
+        if entry.kind != "s3":
+            found[entry.channel] = FolderTarget(entry)
+            continue
+        if session is None:
+            try:
+                import boto3
+                from botocore.config import Config
+            except ImportError as exc:
+                raise UsageError(
+                    f"[deploy.{entry.channel}] is an S3 target, and boto3 is not installed",
+                    "pip install 'omnipub[deploy]'",
+                ) from exc
+            session = boto3.session.Session()
+            config = Config(
+                retries={"max_attempts": 5, "mode": "standard"},
+                max_pool_connections=max(10, workers + 2),
+            )
+        where = (entry.endpoint_url, entry.region)
+        if where not in clients:
+            clients[where] = session.client(
+                "s3", endpoint_url=entry.endpoint_url, region_name=entry.region, config=config
+            )
+        found[entry.channel] = S3Target(entry, clients[where])
+    return found
