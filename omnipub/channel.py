@@ -220,6 +220,12 @@ class Channel:
         edits on the fast path."""
         raise NotImplementedError
 
+    def resource_dir(self, route: Route) -> str:
+        """The folder (in this channel's output) where an item's page bundle resources are
+        published, beside the item's page: by default the folder of its primary output.
+        A channel whose item outputs share one folder names one per item."""
+        return route.path.rsplit("/", 1)[0] if "/" in route.path else ""
+
     def check(self, site: Site, ctx: RenderContext) -> None:
         """Validate what this channel needs (text fit, budgets) before rendering."""
 

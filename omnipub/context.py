@@ -6,6 +6,7 @@ whose URLs or content it read) so that incremental rebuilds know what depends on
 
 from __future__ import annotations
 
+import posixpath
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from .channel import Artifact, Channel, Route
 from .depends import Digests, Key, Usage, current, merge_usage, recording, touch, touch_now
 from .diagnostics import Diagnostic, Diagnostics, Location, Severity
 from .document import Document
-from .images import ImageInfo, Rendition, plan_renditions
+from .images import IMAGE_SUFFIXES, ImageInfo, Rendition, plan_renditions
 from .items import Item, ItemView
 from .links import image_source, source_link
 from .model import Site
@@ -71,7 +72,7 @@ class RenderContext:
         self._filled: dict[tuple[Any, ...], tuple[Any, str, Usage, tuple[Artifact, ...]]] = {}
         #: href -> (its URL in this channel, the item key it points at): links that are
         #: site paths (not sources) resolve the same from every page
-        self._site_links: dict[str, tuple[str, frozenset[Key]]] = {}
+        self._site_links: dict[str, tuple[str | None, frozenset[Key]]] = {}
         self._memo_lock = threading.RLock()
 
     @property
@@ -256,6 +257,10 @@ class RenderContext:
                         if url:
                             return url + anchor
                 return "#"
+            if view is not None and view.item.resources and not href.startswith(("/", "#")):
+                found = self._resource_link(view, href, absolute)
+                if found is not None:
+                    return found
             if absolute:
                 return self._absolute_link(href, base)
             return self._site_link(href)
@@ -277,19 +282,63 @@ class RenderContext:
             return urljoin(root, href)
         return urljoin(base or self.config.base_url, href)
 
-    def _site_link(self, href: str) -> str:
+    def _resource_link(self, view: ItemView, href: str, absolute: bool = False) -> str | None:
+        """A relative link to one of the item's bundle files: its URL in this channel."""
+        parts = split_url(href)
+        target = posixpath.normpath(
+            posixpath.join(posixpath.dirname(view.rel), unquote(parts.path))
+        )
+        if target not in view.resources:
+            return None
+        url = self.resource_url(view, target, absolute)
+        if url is None:
+            return None
+        return url + (f"#{parts.fragment}" if parts.fragment else "")
+
+    def resource_url(self, view: ItemView, rel: str, absolute: bool = False) -> str | None:
+        """Where this channel publishes one of the item's bundle resources (see
+        `publish_resources`); None when the item has no page here."""
+        item = view.item
+        touch(("url", self.name, item.id, item.lang))
+        route = self._plan.item_routes.get((self.name, item.id, item.lang))
+        if route is None or rel not in view.resources:
+            return None
+        folder = self.channel.resource_dir(route)
+        url = self.url_for_path(f"{folder}/{rel[len(item.translation_key) + 1 :]}", True)
+        return url if absolute else self.path_of(url)
+
+    def publish_resources(self, view: ItemView) -> None:
+        """Publish the item's bundle files beside its page in this channel (images are
+        published as renditions where a page shows them)."""
+        item = view.item
+        route = self._plan.item_routes.get((self.name, item.id, item.lang))
+        if route is None:
+            return
+        folder = self.channel.resource_dir(route)
+        for rel in view.resources:
+            if posixpath.splitext(rel)[1].lower() in IMAGE_SUFFIXES:
+                continue
+            name = rel[len(item.translation_key) + 1 :]
+            path = f"{folder}/{name}" if folder else name
+            artifact = Artifact(path, _media_type(rel), source=rel, sources=(rel,))
+            self.route_assets.append(artifact)
+            self._assets.setdefault(path, artifact)
+
+    def _site_link(self, href: str) -> str | None:
         """A link that is not to a source: a site path becomes this channel's URL for it.
 
         The same href resolves the same on every page: the answer is kept with what finding
         it read, which each later use records again."""
         kept = self._site_links.get(href)
         if kept is None:
-            url = href
+            url: str | None = href
             with recording(Usage()) as read:
                 parts = split_url(href)
                 if parts.path.startswith("/") and not parts.netloc:
                     key = self._web_path(parts.path)
-                    if key:
+                    if key is None and self._plan.hidden_paths.get(_page_path(parts.path)):
+                        url = None  # expired or not yet published: plain text
+                    elif key:
                         found = self.url_for(key, absolute=False) or self.url_for(
                             key, self.site.config.canonical_channel
                         )
@@ -303,8 +352,9 @@ class RenderContext:
         return kept[0]
 
     def _web_path(self, path: str) -> tuple[str, str] | None:
-        """The item whose web page is at `path` (root-relative links in content)."""
-        path = unquote(path)  # the plan keeps paths decoded, as content writes them
+        """The item whose web page is at `path` (root-relative links in content; the
+        trailing slash and `index.html` may be left out)."""
+        path = _page_path(path)
         touch(("webpath", path))
         return self._plan.web_paths.get(path)
 
@@ -367,12 +417,27 @@ class RenderContext:
         sizes: str,
         absolute: bool,
     ) -> str:
+        text = pre.sanitized if sanitized else pre.html
+        if self._repeats_title(view):
+            text = text[text.index("</h1>") + len("</h1>") :].lstrip("\n")
         return markdown.fill(
-            pre.sanitized if sanitized else pre.html,
+            text,
             pre,
             self._link_resolver(view, view.rel, absolute=absolute),
             self._image_resolver(view.rel, widths, sizes, absolute),
         )
+
+    def _repeats_title(self, view: ItemView) -> bool:
+        """Does the body open with a level-1 heading saying the title (which the page
+        shows already)? Compared without case and spacing, to the title the channel shows
+        and the item's own."""
+        document = view.item.document
+        lead = document.lead_heading
+        if lead is None or self.name in document.channel_pre:
+            return False
+        said = " ".join(lead.split()).casefold()
+        titles = (view.title, str(view.item.fields.get("title", "")))
+        return any(" ".join(t.split()).casefold() == said for t in titles)
 
     def html_of_document(
         self, document: Document, lang: str, widths: tuple[int, ...] = (480, 800, 1200)
@@ -385,19 +450,25 @@ class RenderContext:
         )
 
     def text(self, view: ItemView) -> str:
-        return view.prerendered.text
+        text = view.prerendered.text
+        if self._repeats_title(view):
+            text = text.split("\n\n", 1)[1] if "\n\n" in text else ""
+        return text
 
     def blocks(
         self, view: ItemView, widths: tuple[int, ...] = (480, 800, 1200), absolute: bool = False
     ) -> list[dict]:
         """The body as a block list a native app draws without a web view (`absolute` as
         for `html`: links carry the target's id, so an app opens an item itself)."""
-        return blocks.fill(
+        found = blocks.fill(
             view.prerendered.packed_blocks,
             resolve_link=self._link_resolver(view, view.rel, absolute=absolute),
             link_target=self._link_target(view),
             resolve_image=self._image_resolver(view.rel, widths, "100vw", absolute),
         )
+        if found and found[0].get("type") == "heading" and self._repeats_title(view):
+            return found[1:]
+        return found
 
     def _link_target(self, view: ItemView) -> Any:
         return lambda href: self.target_of(view, href)
@@ -572,6 +643,14 @@ _TYPES = {
     ".woff2": "font/woff2",
     ".pdf": "application/pdf",
 }
+
+
+def _page_path(path: str) -> str:
+    """`/a/b`, `/a/b/index.html` -> `/a/b/`: the forms of one page's path."""
+    path = unquote(path)
+    if path.endswith("/index.html"):
+        return path[: -len("index.html")]
+    return path if path.endswith("/") or "." in path.rsplit("/", 1)[-1] else path + "/"
 
 
 def _read(key: Key, value: Any) -> Any:

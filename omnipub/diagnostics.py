@@ -176,9 +176,9 @@ class Diagnostics:
 
 
 def collapsed(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """Sorted, with the same problem in many files (`COLLAPSE_AT` or more of one group)
-    made one diagnostic: its count, its first places and the fix for all of them. A site of
-    thousands of files with one missing default is one message, not a thousand lines."""
+    """Sorted, with the same problem in many files (one group in `COLLAPSE_AT` files or
+    more) made one diagnostic: its count, its first places and the fix for all of them. A
+    site of thousands of files with one missing default is one message, not a thousand."""
     ordered = sorted(diagnostics, key=Diagnostic.sort_key)
     members: dict[tuple[str, tuple[str, ...]], list[Diagnostic]] = {}
     for diagnostic in ordered:
@@ -187,17 +187,19 @@ def collapsed(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     result = []
     for diagnostic in ordered:
         group = diagnostic.group
-        found = (
-            members.get((diagnostic.code, group.key)) if group and diagnostic.count == 1 else None
-        )
-        if group is None or found is None or len(found) < COLLAPSE_AT:
+        found = members.get((diagnostic.code, group.key)) if group else None
+        files = {d.location.path for d in found if d.location} if found else set()
+        if group is None or found is None or diagnostic.count != 1 or len(files) < COLLAPSE_AT:
             result.append(diagnostic)
         elif found[0] is diagnostic:
-            places = [d.location for d in found if d.location is not None]
+            places = list(dict.fromkeys(d.location for d in found if d.location is not None))
+            size = f"{len(files)} files"
+            if len(found) > len(files):
+                size = f"{len(found)} places in {size}"
             result.append(
                 dataclasses.replace(
                     diagnostic,
-                    message=f"{group.message} ({len(found)} files)",
+                    message=f"{group.message} ({size})",
                     hint=group.hint,
                     source_line=None,
                     count=len(found),

@@ -7,11 +7,13 @@ into its own URL at render time. Images resolve relative to the Markdown file, o
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from .diagnostics import Diagnostics, Location
 from .discover import UNREAD_FORMATS, markdown_stem
@@ -21,6 +23,9 @@ from .items import Item
 from .markdown import is_allowed_url, is_internal
 from .model import Site
 from .paths import UnsafePath, split_url
+
+if TYPE_CHECKING:
+    from .resolve import Plan
 
 
 @dataclass(frozen=True)
@@ -154,12 +159,9 @@ def check_links(
                 )
             elif not target.visible:
                 report_hidden(target, f"link to {ref.target!r}", where, diagnostics)
-            elif link.anchor and link.anchor not in {h.anchor for h in target.document.headings}:
-                diagnostics.warning(
-                    "link.anchor",
-                    f"link to {ref.target!r}: {target.rel} has no heading '#{link.anchor}'",
-                    where,
-                    "anchors are the heading text in lower case with '-' for spaces",
+            elif link.anchor:
+                _check_anchor(
+                    target.document, link.anchor, ref.target, where, diagnostics, target.rel
                 )
     for item in items:
         specs = site.config.types.fields_for(item.type)
@@ -212,6 +214,84 @@ def report_hidden(target: Item, what: str, where: Location, diagnostics: Diagnos
         f"{what}, which is a {target.hidden_reason} and not published",
         where,
         "remove the link, or publish the target (drafts are built with --drafts)",
+    )
+
+
+def check_site_links(
+    site: Site, plan: Plan, diagnostics: Diagnostics, only: set[str] | None = None
+) -> None:
+    """Root-relative links (`/docs/guides/filters/#setting-up`) and same-page anchors
+    (`#usage`), checked where they are written against the site's own URLs (those of the
+    canonical channel, which root-relative links name) and headings.
+
+    Runs once the plan is made: only then are the site's URLs known."""
+    canonical = site.config.canonical_channel
+    known = {urlsplit(route.url).path for route in plan.routes_by_channel.get(canonical, [])}
+    base = urlsplit(plan.base_urls.get(canonical, "/")).path
+    known |= {base + rel[len("static/") :] for rel in plan.static_files}
+    if only is None:
+        hidden_rels = {item.rel for item in site.items if not item.visible}
+        documents = [doc for doc in _documents(site) if doc.rel not in hidden_rels]
+    else:
+        picked = (site.by_rel.get(rel) for rel in sorted(only))
+        documents = [i.document for i in picked if i is not None and i.visible]
+    for doc in documents:
+        for ref in doc.links:
+            if ref.image or not is_internal(ref.target):
+                continue
+            where = Location(doc.rel, ref.line, ref.column)
+            parts = split_url(ref.target)
+            if not parts.path and parts.fragment:
+                _check_anchor(doc, parts.fragment, ref.target, where, diagnostics, "this page")
+                continue
+            if not parts.path.startswith("/") or source_link(doc.rel, ref.target):
+                continue
+            path = unquote(parts.path)
+            candidates = [path, path + "/"] if not path.endswith("/") else [path]
+            if path.endswith("/index.html"):
+                candidates.append(path[: -len("index.html")])
+            found = next((c for c in candidates if c in plan.web_paths), None)
+            if found is not None:
+                target = site.by_key[plan.web_paths[found]]
+                if parts.fragment:
+                    _check_anchor(
+                        target.document, parts.fragment, ref.target, where, diagnostics, target.rel
+                    )
+                continue
+            if any(c in known for c in candidates):
+                continue
+            hidden = next(
+                (plan.hidden_paths[c] for c in candidates if c in plan.hidden_paths), None
+            )
+            if hidden is not None:
+                report_hidden(site.by_key[hidden], f"link to {ref.target!r}", where, diagnostics)
+                continue
+            close = difflib.get_close_matches(path, sorted(known), n=1, cutoff=0.7)
+            diagnostics.error(
+                "link.broken",
+                f"link to {ref.target!r}: no page of this site is at {path}",
+                where,
+                f"did you mean {close[0]}?"
+                if close
+                else "root-relative links name the site's URLs, such as /products/winter-coat/; "
+                "or link to the Markdown file (../products/winter-coat.md)",
+            )
+
+
+def _check_anchor(
+    doc: Document, anchor: str, href: str, where: Location, diagnostics: Diagnostics, what: str
+) -> None:
+    anchors = {h.anchor for h in doc.headings}
+    if unquote(anchor) in anchors:
+        return
+    close = difflib.get_close_matches(unquote(anchor), sorted(anchors), n=1)
+    diagnostics.warning(
+        "link.anchor",
+        f"link to {href!r}: {what} has no heading '#{anchor}'",
+        where,
+        f"did you mean #{close[0]}?"
+        if close
+        else "anchors are the heading text in lower case with '-' for spaces",
     )
 
 

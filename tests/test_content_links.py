@@ -78,8 +78,8 @@ def _html(sink: MemorySink, channel: str, path: str) -> lxml.html.HtmlElement:
 
 
 def _hrefs(page: lxml.html.HtmlElement) -> dict[str, str]:
-    """Link text -> href of the links in the page's main content."""
-    return {a.text_content(): a.get("href") for a in page.cssselect("main a")}
+    """Link text -> href of the links in the page's body."""
+    return {a.text_content(): a.get("href") for a in page.cssselect("main .body a")}
 
 
 def test_a_link_to_an_item_that_expires_is_a_warning_and_plain_text(tmp_path: Path) -> None:
@@ -155,3 +155,69 @@ def test_the_sample_site_builds_as_the_calendar_moves_on(tmp_path: Path, at: str
     root = copy_sample(tmp_path / "sample")
     result, _sink = _build(root, at)
     assert not result.diagnostics.errors  # type: ignore[attr-defined]
+
+
+SITE_PATHS = f"""
+-- omnipub.toml --
+{CONFIG}
+-- content/products/coat.md --
+---
+title: Coat
+channels:
+  mobile: {{slug: coat-m}}
+---
+## Sizes
+
+From S to XL.
+-- content/articles/guide.md --
+---
+title: Guide
+date: 2026-09-01
+---
+## Usage
+
+See the [coat](/products/coat/#sizes), [in full](/products/coat), [above](#usage).
+Also [gone](/products/gonne/), [a typo](#usag) and [its sise](/products/coat/#sise).
+The [autumn sale](/promotions/autumn/) ended.
+-- content/promotions/autumn.md --
+---
+title: Autumn sale
+type: article
+date: 2026-09-01
+expire_at: 2026-11-30
+---
+Everything must go.
+"""
+
+
+def test_root_relative_links_and_anchors_are_checked_where_written(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "site", SITE_PATHS)
+    with pytest.raises(BuildFailed) as failed:
+        _build(root, "2026-12-01T12:00:00+01:00")
+    [broken] = failed.value.diagnostics
+    assert (str(broken.location), broken.code) == ("content/articles/guide.md:8:13", "link.broken")
+    assert "no page of this site is at /products/gonne/" in broken.message
+    assert broken.hint == "did you mean /products/coat/?"
+    warnings = [(str(d.location), d.code, d.hint) for d in failed.value.warnings]
+    assert warnings == [
+        ("content/articles/guide.md:8:41", "link.anchor", "did you mean #usage?"),
+        ("content/articles/guide.md:8:63", "link.anchor", "did you mean #sizes?"),
+        ("content/articles/guide.md:9:19", "link.unpublished", warnings[2][2]),
+    ]
+
+    fixed = (root / "content/articles/guide.md").read_text().replace("gonne", "coat")
+    (root / "content/articles/guide.md").write_text(fixed)
+    result, sink = _build(root, "2026-12-01T12:00:00+01:00")
+    web = _hrefs(_html(sink, "web", "articles/guide/index.html"))
+    assert web["coat"] == "/products/coat/#sizes"
+    assert web["in full"] == "/products/coat/"
+    assert web["above"] == "#usage"
+    assert "autumn sale" not in web  # expired: plain text
+    mobile = _hrefs(_html(sink, "mobile", "articles/guide/index.html"))
+    assert mobile["coat"] == "/products/coat-m/#sizes"  # the mobile page, on mobile
+    assert mobile["in full"] == "/products/coat-m/"
+    document = json.loads(sink.files["app"]["items/" + _app_id(sink, "Guide") + ".json"])
+    spans = [s for block in document["blocks"] for s in block.get("content", [])]
+    coat_id = _app_id(sink, "Coat")
+    linked = [s["item_id"] for s in spans if s.get("type") == "link" and "item_id" in s]
+    assert linked == [coat_id] * 4  # coat, in full, the fixed link, its sise

@@ -177,9 +177,9 @@ class AppChannel(Channel):
                     "item", self.item_path(view.id, lang), lang, item_id=view.id, source=view.rel
                 )
             scopes: list[tuple[str, str | None, str | None, int]] = [("", None, None, len(in_lang))]
-            per_section = Counter(v.section for v in in_lang if v.section)
+            per_section = site.subtree_counts(Counter(v.section for v in in_lang))
             per_tag = Counter(t for v in in_lang for t in set(v.tags))
-            for name in sorted(per_section):
+            for name in sorted(n for n, count in per_section.items() if count):
                 scopes.append((f"sections/{name}/", name, None, per_section[name]))
             for name in sorted(per_tag):
                 scopes.append((f"tags/{tag_slug(name)}/", None, name, per_tag[name]))
@@ -207,9 +207,14 @@ class AppChannel(Channel):
             return [Artifact(route.path, "application/json", dumps(data))]
         return [Artifact(route.path, "application/feed+json", dumps(self.feed(route, ctx)))]
 
+    def resource_dir(self, route: Route) -> str:
+        """`items/ID/`: item documents share one folder, so each item's files get their own."""
+        return route.path[: -len(".json")]
+
     def item_document(self, view: ItemView, ctx: RenderContext) -> dict[str, Any]:
         """The whole item: facts, references by id, media and body with absolute URLs."""
         item = view.item
+        ctx.publish_resources(view)
         translations = {
             lang: self.item_path(item.id, lang)
             for lang in ctx.site.languages
@@ -334,8 +339,8 @@ class AppChannel(Channel):
             groups: dict[tuple[str | None, str | None], list[ItemView]] = {}
             for v in ctx.items(lang):
                 groups.setdefault((None, None), []).append(v)
-                if v.section:
-                    groups.setdefault((v.section, None), []).append(v)
+                for section in ctx.site.section_chain(v.section):  # a section's whole subtree
+                    groups.setdefault((section, None), []).append(v)
                 for tag in dict.fromkeys(v.tags):
                     groups.setdefault((None, tag), []).append(v)
             return groups
