@@ -267,12 +267,15 @@ class RenderContext:
 
         return resolve
 
-    def _absolute_link(self, href: str, base: str | None) -> str:
+    def _absolute_link(self, href: str, base: str | None) -> str | None:
         """A link that is not to a source, made absolute: a root-relative path is a path of
-        the canonical channel's site (to its item's page where it names one), anything
-        else is read against the page the item has there (`base`)."""
+        the canonical channel's site (to its item's page where it names one; None, plain
+        text, where it names a hidden item's), anything else is read against the page the
+        item has there (`base`)."""
         parts = split_url(href)
         if parts.path.startswith("/") and not parts.netloc:
+            if self._site_link(href) is None:
+                return None
             canonical = self.site.config.canonical_channel
             key = self._web_path(parts.path)
             found = self.url_for(key, canonical) if key else None
