@@ -145,10 +145,13 @@ class Session:
                 executor=self.options.executor,
             )
             sink = MemorySink(previous=self.sink)
+            version = self.version
             built = (build(options, sink=sink), sink)
-            self.previews[at] = built
-            while len(self.previews) > PREVIEW_BUILDS:
-                self.previews.popitem(last=False)
+            with self.lock:
+                if version == self.version:  # else a rebuild came meanwhile: not kept stale
+                    self.previews[at] = built
+                    while len(self.previews) > PREVIEW_BUILDS:
+                        self.previews.popitem(last=False)
             return built
 
     def _names(self) -> list[str]:

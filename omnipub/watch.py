@@ -62,10 +62,10 @@ class Coalescer(FileSystemEventHandler):
         self.condition = threading.Condition()
         #: files just created, not yet opened (a copy creates, then opens to write)
         self.fresh: set[str] = set()
-        #: open files -> whether they are being written; closes arrive only on inotify
-        self.open: dict[str, bool] = {}
-        #: path -> when it last showed activity
-        self.touched: dict[str, float] = {}
+        #: files being written -> when they last showed activity
+        self.open: dict[str, float] = {}
+        #: whether this platform reports closes (seen once the first build read its files)
+        self.reports_closes = False
 
     #: set by `observe`, so that a source folder created later is watched too
     observer: BaseObserver | None = None
@@ -94,32 +94,37 @@ class Coalescer(FileSystemEventHandler):
             self.condition.notify_all()
 
     def _track_writes(self, event: FileSystemEvent) -> None:
-        """Note which files are open for writing: created then opened, or modified while
-        open. A reader (the build itself, a pager) opens without writing and holds nothing."""
+        """Note which files are being written: created then opened, or modified, and not
+        closed since. Only where the platform reports closes (inotify): elsewhere a file
+        would be held until it stalled. A reader (the build itself) opens without writing
+        and holds nothing; its many events cost a set look-up each."""
         path, kind = str(event.src_path), event.event_type
-        if not relevant(self.root, path):
-            return
         with self.condition:
-            self.touched[path] = time.monotonic()
-            if kind == "created":
-                self.fresh.add(path)
-            elif kind == "opened":
-                self.open[path] = path in self.fresh
+            if kind in ("closed", "closed_no_write"):
+                self.reports_closes = True
+                if self.open.pop(path, None) is not None:
+                    self.condition.notify_all()
                 self.fresh.discard(path)
-            elif kind == "modified" and path in self.open:
-                self.open[path] = True
-            elif kind in ("closed", "closed_no_write", "deleted", "moved"):
+                return
+            if kind == "opened":
+                if path in self.fresh:
+                    self.fresh.discard(path)
+                    self.open[path] = time.monotonic()
+                return
+            if kind in ("deleted", "moved"):
                 self.open.pop(path, None)
                 self.fresh.discard(path)
-                self.touched.pop(path, None)
-                self.condition.notify_all()
+                return
+            if not self.reports_closes or not relevant(self.root, path):
+                return
+            if kind == "created":
+                self.fresh.add(path)
+            elif kind == "modified":
+                self.open[path] = time.monotonic()
 
     def _writing(self, now: float) -> bool:
         """Is a source file still being written (and not stalled)?"""
-        return any(
-            writing and now - self.touched.get(path, 0.0) < STALLED
-            for path, writing in self.open.items()
-        )
+        return any(now - last < STALLED for last in self.open.values())
 
     def _watch_new_folder(self, folder: Path) -> None:
         if self.observer is None or folder.parent != self.root or folder.name not in WATCHED:
