@@ -482,9 +482,15 @@ def deploy_command(
         _print_diagnostics(exc.diagnostics)
         sys.exit(EXIT_USAGE)
     except DeployRefused as exc:
+        if as_json:
+            click.echo(json.dumps({"ok": False, "error": str(exc)}, indent=1))
         click.secho(f"error: {exc}", fg="red", err=True)
         click.echo(f"  hint: {exc.hint}", err=True)
         sys.exit(EXIT_CONTENT)
+    except OmnipubError as exc:
+        if as_json:  # a machine reading stdout learns it failed, and why
+            click.echo(json.dumps({"ok": False, "error": str(exc)}, indent=1))
+        raise
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=1, sort_keys=True))
     else:
