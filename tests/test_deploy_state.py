@@ -135,3 +135,19 @@ def test_deploy_channel_deploys_that_channel_only(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "www").iterdir()) == ["web"]
     result = run_deploy(root, "--channel", "nowhere", expect=2)
     assert "has no deploy target" in result.output
+
+
+def test_a_broken_omnipub_toml_is_deployed_nowhere(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "site", folder_targets(tmp_path / "www"))
+    real_build(root)
+    with (root / "omnipub.toml").open("a") as handle:
+        handle.write("[deploy.web\n")
+    result = run_deploy(root, expect=2)
+    assert "omnipub.toml:" in result.output and "error[config.syntax]" in result.output
+    assert not (tmp_path / "www").exists()
+
+
+def test_pull_state_refuses_options_that_would_do_nothing(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "site", folder_targets(tmp_path / "www"))
+    result = run_deploy(root, "--pull-state", "--dry-run", expect=2)
+    assert "--pull-state uploads nothing, so --dry-run would do nothing" in result.output
