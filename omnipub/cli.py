@@ -1,4 +1,4 @@
-"""The command line: build, check, list, new (and serve, where installed).
+"""The command line: build, check, list, new, deploy (and serve, where installed).
 
 Exit codes: 0 success, 1 content or template errors, 2 usage errors. Anything else is a
 bug: a short notice, and the traceback in `.omnipub/last-crash.log`.
@@ -479,7 +479,26 @@ def deploy_command(
 
     try:
         if pull_state:
-            for line in pull(site, channels):
+            others = [
+                name
+                for name, given in (
+                    ("--dry-run", dry_run),
+                    ("--max-deletes", max_deletes is not None),
+                    ("--force", force),
+                    ("--verify", verify),
+                )
+                if given
+            ]
+            if others:
+                raise UsageError(
+                    f"--pull-state uploads nothing, so {', '.join(others)} would do nothing",
+                    "run 'omnipub deploy --pull-state' before the build, and 'omnipub deploy' "
+                    "with the other options after it",
+                )
+            lines = pull(site, channels)
+            if as_json:
+                click.echo(json.dumps({"ok": True, "notes": lines}, indent=1))
+            for line in lines:
                 click.echo(line, err=True)
             return
         options = DeployOptions(site, channels, dry_run, max_deletes, force, verify)
@@ -488,9 +507,15 @@ def deploy_command(
         _print_diagnostics(exc.diagnostics)
         sys.exit(EXIT_USAGE)
     except DeployRefused as exc:
+        if as_json:
+            click.echo(json.dumps({"ok": False, "error": str(exc)}, indent=1))
         click.secho(f"error: {exc}", fg="red", err=True)
         click.echo(f"  hint: {exc.hint}", err=True)
         sys.exit(EXIT_CONTENT)
+    except OmnipubError as exc:
+        if as_json:  # a machine reading stdout learns it failed, and why
+            click.echo(json.dumps({"ok": False, "error": str(exc)}, indent=1))
+        raise
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=1, sort_keys=True))
     else:

@@ -84,7 +84,9 @@ class Files:
                 path = path[len(base_path) :]
             return self.find(channel, path)
         joined = posixpath.normpath(posixpath.join(posixpath.dirname(page), path))
-        return self.find(channel, joined) if not joined.startswith("..") else None
+        if joined.startswith(".."):
+            return None
+        return self.find(channel, "" if joined == "." else joined)
 
 
 def is_text(media_type: str) -> bool:

@@ -29,7 +29,7 @@ from ..ids import Lock
 from ..publish import DEPLOY_FOLDER, DEPLOY_SUFFIX, MANIFEST_NAME
 from .headers import Headers, encoded, headers_for
 from .order import Files, Key, Pending, is_entry, is_text, references, stages
-from .settings import DeploySettings, read_settings
+from .settings import DeployConfigError, DeploySettings, read_settings
 from .state import Row, TargetState, ids_in, merge, record_ids
 from .targets import DeployFailed, FolderTarget, Target, targets_for
 
@@ -114,6 +114,8 @@ def _site(root: Path) -> _Site:
     root = root.resolve()
     diagnostics = Diagnostics()
     config = load_config(root, diagnostics)
+    if diagnostics.errors:  # an omnipub.toml the build would refuse is deployed nowhere
+        raise DeployConfigError(diagnostics.errors)
     settings = read_settings(config)
     channels = load_channels(config, diagnostics)
     return _Site(
@@ -210,6 +212,8 @@ def _plan(
             )
             if same:  # the listing is the truth: record what it shows
                 state.files[path] = Row(sha256, md5, len(stored), headers.row())
+            elif path not in listed:  # gone: it goes up as a new file, ordered as one
+                state.files.pop(path, None)
         else:
             same = (
                 recorded is not None
@@ -260,9 +264,11 @@ def deploy(options: DeployOptions) -> DeployReport:
     workers = site.settings.workers
     targets = targets_for([site.settings.targets[name] for name in chosen], workers)
     states: dict[str, TargetState] = {}
+    recorded: dict[str, bytes | None] = {}
     for name, target in targets.items():
+        recorded[name] = target.read_state()
         try:
-            states[name] = TargetState.parse(target.read_state(), name, target.url)
+            states[name] = TargetState.parse(recorded[name], name, target.url)
         except DeployFailed:
             if not options.verify:
                 raise
@@ -302,7 +308,8 @@ def deploy(options: DeployOptions) -> DeployReport:
         state.files = {p: r for p, r in state.files.items() if p in plan.files}
         state.state = lock.channels.get(name)
         record_ids(state, lock, carried[name])
-        targets[name].write_state(state.dumps())
+        if state.dumps() != recorded[name]:
+            targets[name].write_state(state.dumps())
     report.seconds = time.perf_counter() - started
     return report
 
