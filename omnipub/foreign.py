@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import nh3
 from markdown_it.token import Token
 
 
@@ -59,6 +60,13 @@ _KINDS: dict[str, tuple[re.Pattern[str], str, str]] = {
 }
 
 _CODE_SPAN = re.compile(r"(`+)(?:.+?)\1")
+#: HTML elements written in capitals by older content (`<BR>`): HTML, not components
+_HTML_NAMES = frozenset(nh3.ALLOWED_TAGS) | {
+    *("html", "head", "body", "title", "meta", "link", "script", "style", "iframe"),
+    *("font", "center", "big", "tt", "strike", "embed", "object", "param", "form", "input"),
+    *("button", "select", "option", "textarea", "label", "fieldset", "legend", "canvas"),
+    *("audio", "video", "source", "track", "picture", "noscript", "main", "nav", "wbr"),
+}
 
 
 def what_and_hint(kind: str) -> tuple[str, str]:
@@ -80,7 +88,13 @@ def find_foreign(body: str, body_line: int, tokens: Sequence[Token]) -> tuple[Fo
         masked = _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
         for kind, (pattern, _what, _hint) in _KINDS.items():
             for match in pattern.finditer(masked):
+                if kind == "jsx" and _tag_name(match.group(0)) in _HTML_NAMES:
+                    continue
                 found.append(
                     Foreign(kind, index + body_line, match.start() + 1, match.group(0)[:60])
                 )
     return tuple(found)
+
+
+def _tag_name(tag: str) -> str:
+    return re.split(r"[\s/>]", tag.lstrip("</"), maxsplit=1)[0].lower()

@@ -175,3 +175,13 @@ def test_a_bad_cascade_value_is_reported_once_at_its_line(tmp_path: Path) -> Non
     assert [(str(e.location), e.code) for e in cascade] == [
         ("content/products/_index.md:5:13", "front-matter.type")
     ]
+
+
+def test_capitalised_html_is_not_taken_for_a_component(tmp_path: Path) -> None:
+    root = write_site(
+        tmp_path / "site", "-- content/a.md --\n---\ntitle: A\n---\nOne<BR>two <Widget />\n"
+    )
+    result, _sink = build_memory(root)
+    assert [(str(d.location), d.code) for d in result.diagnostics.warnings] == [
+        ("content/a.md:4:12", "content.foreign-syntax")
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -150,7 +151,11 @@ Secret.
     assert "draft" in problem.message
 
 
-@pytest.mark.parametrize("at", ["2027-01-16T12:00:00+01:00", "2027-12-03T09:00:00+01:00"])
+#: a year from the day the tests run: the README's first command must keep working
+A_YEAR_AHEAD = (dt.datetime.now(dt.UTC) + dt.timedelta(days=365)).strftime("%Y-%m-%dT12:00:00Z")
+
+
+@pytest.mark.parametrize("at", ["2027-01-16T12:00:00+01:00", A_YEAR_AHEAD])
 def test_the_sample_site_builds_as_the_calendar_moves_on(tmp_path: Path, at: str) -> None:
     root = copy_sample(tmp_path / "sample")
     result, _sink = _build(root, at)
