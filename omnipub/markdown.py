@@ -88,14 +88,18 @@ _CHECKBOX = '<input class="task-list-item-checkbox"'
 
 
 def _mark_generated_html(tokens: Sequence[Token]) -> None:
-    """Task-list checkboxes are HTML the parser made, not raw HTML from the author."""
+    """Task-list checkboxes are HTML the parser made, not raw HTML from the author; each
+    is wrapped with its item's text in a <label>, which names it for assistive tech."""
     for index, token in enumerate(tokens):
         if token.type != "inline" or not token.children:
             continue
         first = token.children[0]
         in_task = index >= 2 and "task-list-item" in str(tokens[index - 2].attrGet("class") or "")
         if first.type == "html_inline" and first.content.startswith(_CHECKBOX) and in_task:
+            first.content = "<label>" + first.content
             first.meta = {**(first.meta or {}), "generated": True}
+            closing = Token("html_inline", "", 0, content="</label>", meta={"generated": True})
+            token.children.append(closing)
 
 
 def parse(body: str, line_offset: int) -> list[Token]:
@@ -356,7 +360,7 @@ def render_html(tokens: Sequence[Token], options: RenderOptions) -> str:
     return md.renderer.render(list(tokens), md.options, {"omnipub": options})
 
 
-SANITIZE_TAGS = nh3.ALLOWED_TAGS | {"div", "span", "input", "section", "sup", "figure"}
+SANITIZE_TAGS = nh3.ALLOWED_TAGS | {"div", "span", "input", "label", "section", "sup", "figure"}
 SANITIZE_ATTRS = {
     **{k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items()},
     "*": {"id", "class"},
