@@ -32,7 +32,7 @@ def leak_marks(site: Site) -> dict[str, list[tuple[str, str]]]:
             found.append(("title", item.title))
         if item.slug not in visible_slugs:
             # with its section, so that a slug like "draft" does not match any URL with it
-            path = f"/{item.section}/{item.slug}/" if item.section else f"/{item.slug}/"
+            path = f"/{item.path_with(item.slug)}/"
             found.append(("slug", path))
         marks[item.rel] = found
     return marks

@@ -280,31 +280,39 @@ ComponentBlocks = Callable[[int, list[Block], bool], list[Block]]
 def fill(
     packed: bytes,
     *,
-    resolve_link: Callable[[str, int | None], str],
+    resolve_link: Callable[[str, int | None], str | None],
     link_target: Callable[[str], str | None],
     resolve_image: Callable[[str, str, int | None], dict[str, Any]],
     component: ComponentBlocks | None = None,
 ) -> list[Block]:
     """A fresh block list with one channel's URLs, item ids, image renditions and
-    component blocks.
+    component blocks; a link whose URL resolves to None is replaced by its content (its
+    target is not published).
 
-    Places are visited last first: a component's inner places (after it in document
-    order) are filled before it, and one that becomes more or fewer nodes than one moves
-    only places already filled."""
+    Places are visited last first: replacing a node (a link by its spans, a component by
+    its blocks) shifts only its later siblings, already filled; a component's inner places
+    and a link's image come after it in `places`, so they are filled before it."""
     blocks, places = marshal.loads(zlib.decompress(packed))
     for path in reversed(places):
+        parent = None
         node = blocks
         for step in path:
             parent, node = node, node[step]
+        position = path[-1] if path else None
         index = node.pop(_COMPONENT, None)
         if index is not None:
             inner = node.get("blocks", [])
             made = component(index, inner, "blocks" not in node) if component else inner
-            parent[path[-1] : path[-1] + 1] = made
+            assert isinstance(parent, list) and isinstance(position, int)
+            parent[position : position + 1] = made
             continue
         href = node.pop(_LINK, None)
         if href is not None:
-            node["href"] = resolve_link(href, None)
+            url = resolve_link(href, None)
+            if url is None and isinstance(parent, list) and isinstance(position, int):
+                parent[position : position + 1] = node["content"]
+                continue
+            node["href"] = url or "#"
             target = link_target(href)
             if target:
                 node["item_id"] = target
@@ -321,7 +329,7 @@ def fill(
 def to_blocks(
     tokens: Sequence[Token],
     *,
-    resolve_link: Callable[[str, int | None], str],
+    resolve_link: Callable[[str, int | None], str | None],
     link_target: Callable[[str], str | None],
     resolve_image: Callable[[str, str, int | None], dict[str, Any]],
     allowed_schemes: Sequence[str],

@@ -38,7 +38,7 @@ from .i18n import CORE_CATALOGUES, Catalogue
 from .ids import Lock
 from .images import ImageInfo, index_images
 from .incremental import Inputs, RenderCache, instant_parts, static_digest
-from .links import check_links
+from .links import check_links, check_site_links
 from .model import Site, build_site, next_change
 from .outputs import damaged, record_path
 from .publish import DiskSink, Materializer, MemorySink, Published, read_manifest
@@ -423,8 +423,18 @@ def _build(
     # model
     lock = Lock.read(root)
     traits = {c.name: c.traits() for c in _all_traits(planned)}
+    assets = [s.rel for s in sources if s.kind == "asset"]
     site = build_site(
-        config, documents, traits, lock, now, diagnostics, options.drafts, data, components
+        config,
+        documents,
+        traits,
+        lock,
+        now,
+        diagnostics,
+        options.drafts,
+        data,
+        components=components,
+        assets=assets,
     )
     check_links(site, images, diagnostics)
     check_components(site, images, diagnostics)
@@ -433,6 +443,7 @@ def _build(
     # resolve
     static = [s.rel for s in sources if s.kind == "static"]
     plan = resolve(site, planned, static, diagnostics)
+    check_site_links(site, plan, diagnostics)
     diagnostics.raise_if_errors()
     model_diagnostics = list(diagnostics.items)
     lap("resolve")

@@ -7,7 +7,7 @@ core does the choreography (collision checks, link tables, writing, auditing).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -104,6 +104,19 @@ ReadOutput = Callable[[str], bytes]
 FactReader = Callable[["Item"], Iterable[Stated]]
 
 
+@dataclass(frozen=True)
+class Preview:
+    """One frame of the dev server's preview board: an output shown at its device's size.
+
+    The board frames `url` in a box of `width` x `height` CSS pixels scaled down to a
+    thumbnail, so a portrait screen is shown portrait and a phone page at a phone's width."""
+
+    label: str
+    url: str
+    width: int
+    height: int
+
+
 @dataclass
 class ChannelConfig:
     """Settings every channel has; a channel extends this with its own keys."""
@@ -132,6 +145,12 @@ class Channel:
     #: further template folders searched after the channel's own (a channel that shares
     #: most templates with another names that channel's `templates/` here)
     template_fallbacks: ClassVar[tuple[Path, ...]] = ()
+    #: the viewport (CSS pixels) the preview board shows this channel's item outputs in
+    preview_size: ClassVar[tuple[int, int]] = (1280, 800)
+    #: the files clients start from, as patterns of channel-relative paths (`fnmatch`): an
+    #: app's manifest, a screen's playlist. `omnipub deploy` uploads them after everything
+    #: else, so a deploy stopped half-way leaves the previous ones in place.
+    entry_points: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, site_config: SiteConfig, diagnostics: Diagnostics) -> None:
         self.site_config = site_config
@@ -202,8 +221,19 @@ class Channel:
         edits on the fast path."""
         raise NotImplementedError
 
+    def resource_dir(self, route: Route) -> str:
+        """The folder (in this channel's output) where an item's page bundle resources are
+        published, beside the item's page: by default the folder of its primary output.
+        A channel whose item outputs share one folder names one per item."""
+        return route.path.rsplit("/", 1)[0] if "/" in route.path else ""
+
     def check(self, site: Site, ctx: RenderContext) -> None:
         """Validate what this channel needs (text fit, budgets) before rendering."""
+
+    def advise(self, site: Site, ctx: RenderContext) -> None:
+        """Warnings for `omnipub check` only, about how the site will behave rather than
+        whether it builds (a screen with nothing scheduled next week): a build, strict or
+        not, never reports them. Report with `ctx.warn` or `ctx.diagnostics`."""
 
     def render(self, route: Route, ctx: RenderContext) -> list[Artifact]:
         raise NotImplementedError
@@ -239,3 +269,17 @@ class Channel:
         """Ids of unpublished items an output names on purpose (delta-sync removals), which
         the leak check allows there; see `Artifact.tombstones`."""
         return ()
+
+    def previews(self, item_id: str, lang: str, routes: Sequence[Route]) -> list[Preview]:
+        """What the preview board shows of one item here; `routes` are this channel's.
+
+        By default the item's own outputs in that language at `preview_size`; a channel whose
+        outputs are made for several devices (screens of different shapes) says so here."""
+        width, height = self.preview_size
+        return [
+            Preview(self.name, route.url, width, height)
+            for route in routes
+            if route.item_id == item_id
+            and route.lang == lang
+            and self.output(route.output).kind == "item"
+        ]

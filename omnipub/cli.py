@@ -1,4 +1,4 @@
-"""The command line: build, check, list, new (and serve, where installed).
+"""The command line: build, check, list, new, deploy (and serve, where installed).
 
 Exit codes: 0 success, 1 content or template errors, 2 usage errors. Anything else is a
 bug: a short notice, and the traceback in `.omnipub/last-crash.log`.
@@ -341,12 +341,18 @@ def check_command(
     """Validate SITE completely (content, links, templates) without writing anything, and
     audit the outputs as their clients would read them."""
     from .checks import check_consistency, check_leaks, check_links
+    from .links import unreferenced_assets
     from .publish import MemorySink
 
     options = BuildOptions(root=site, at=at, drafts=drafts, strict=strict, write_lock=False)
     sink = MemorySink()
     result = build(options, sink=sink)
-    problems: list[Diagnostic] = []
+    assets = [s.rel for s in result.state.sources if s.kind == "asset"] if result.state else []
+    unreferenced_assets(result.site, assets, result.diagnostics)
+    for channel in result.channels:  # what only a check reports (see `Channel.advise`)
+        channel.advise(result.site, result.contexts[channel.name])
+    # under --strict the check's own warnings are errors, reported with the audits'
+    problems: list[Diagnostic] = list(result.diagnostics.errors)
     for wanted, audit in (
         (links, check_links),
         (leaks, check_leaks),
@@ -420,6 +426,137 @@ def new_command(directory: Path) -> None:
 
     scaffold(directory)
     click.echo(f"created a new site in {directory}; next: cd {directory} && omnipub build")
+
+
+@cli.command("deploy")
+@SITE
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    metavar="NAME",
+    help="Deploy only this channel; repeat for several (default: every channel with a target).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would be uploaded and deleted; change nothing."
+)
+@click.option(
+    "--max-deletes",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Refuse to delete more than N files per target (default: [deploy] max_deletes, 256).",
+)
+@click.option("--force", is_flag=True, help="Delete however many files the build removed.")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="List the target and compare it file by file, instead of trusting its recorded state.",
+)
+@click.option(
+    "--pull-state",
+    is_flag=True,
+    help="Only merge what the targets recorded (app history, published ids) into "
+    "omnipub.lock, for the build that follows; upload nothing.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
+@guarded
+def deploy_command(
+    site: Path,
+    channels: tuple[str, ...],
+    dry_run: bool,
+    max_deletes: int | None,
+    force: bool,
+    verify: bool,
+    pull_state: bool,
+    as_json: bool,
+) -> None:
+    """Upload the last build of SITE to the targets in omnipub.toml's [deploy] tables:
+    only changed files, each after the files it references, entry points last, deletions
+    at the end."""
+    from .deploy import DeployConfigError, DeployOptions, DeployRefused, deploy
+    from .deploy import pull_state as pull
+    from .deploy.report import print_report
+
+    try:
+        if pull_state:
+            others = [
+                name
+                for name, given in (
+                    ("--dry-run", dry_run),
+                    ("--max-deletes", max_deletes is not None),
+                    ("--force", force),
+                    ("--verify", verify),
+                )
+                if given
+            ]
+            if others:
+                raise UsageError(
+                    f"--pull-state uploads nothing, so {', '.join(others)} would do nothing",
+                    "run 'omnipub deploy --pull-state' before the build, and 'omnipub deploy' "
+                    "with the other options after it",
+                )
+            lines = pull(site, channels)
+            if as_json:
+                click.echo(json.dumps({"ok": True, "notes": lines}, indent=1))
+            for line in lines:
+                click.echo(line, err=True)
+            return
+        options = DeployOptions(site, channels, dry_run, max_deletes, force, verify)
+        report = deploy(options)
+    except DeployConfigError as exc:
+        _print_diagnostics(exc.diagnostics)
+        sys.exit(EXIT_USAGE)
+    except DeployRefused as exc:
+        if as_json:
+            click.echo(json.dumps({"ok": False, "error": str(exc)}, indent=1))
+        click.secho(f"error: {exc}", fg="red", err=True)
+        click.echo(f"  hint: {exc.hint}", err=True)
+        sys.exit(EXIT_CONTENT)
+    except OmnipubError as exc:
+        if as_json:  # a machine reading stdout learns it failed, and why
+            click.echo(json.dumps({"ok": False, "error": str(exc)}, indent=1))
+        raise
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=1, sort_keys=True))
+    else:
+        print_report(report)
+
+
+@cli.command("import")
+@click.argument("generator", type=click.Choice(["hugo", "jekyll", "eleventy"]))
+@click.argument("src", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Write into DEST even if it is not empty.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@guarded
+def import_command(generator: str, src: Path, dest: Path, force: bool, as_json: bool) -> None:
+    """Write an omnipub site in DEST from the Hugo, Jekyll or Eleventy site in SRC.
+
+    Prints what was converted and what needs a person (with path:line), then builds the
+    new site in memory: exit 0 when it builds, 1 when it does not."""
+    from .importers import run_import
+
+    report = run_import(generator, src, dest, force=force)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=1, ensure_ascii=False))
+    else:
+        click.echo(report.format())
+        for problem in report.build_problems:
+            where = ":".join(
+                str(problem[k]) for k in ("path", "line") if problem.get(k) is not None
+            )
+            click.echo(
+                f"  {where + ': ' if where else ''}{problem.get('severity')}: "
+                f"{problem.get('message')}",
+                err=True,
+            )
+        if report.build_ok:
+            click.echo(f"the new site builds: cd {dest} && omnipub build", err=True)
+    if not report.build_ok:
+        click.secho(
+            f"the new site in {dest} does not build yet: fix the errors above", fg="red", err=True
+        )
+        sys.exit(EXIT_CONTENT)
 
 
 def main() -> None:

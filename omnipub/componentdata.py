@@ -285,17 +285,25 @@ def _image_problem(
 # --- resolving a use for one render ----------------------------------------------------------
 
 
-def resolve(
-    ctx: RenderContext,
-    use: ComponentUse,
-    rel: str,
-    lang: str,
-    body: str,
-    widths: tuple[int, ...],
-    sizes: str,
-) -> Component | None:
+@dataclass(frozen=True)
+class Placement:
+    """Where a use is rendered: the item (None for a section page) and file it is written
+    in, the language, image sizes, and whether every URL must be absolute (HTML or blocks
+    read away from the channel's site: an app, a feed reader)."""
+
+    view: ItemView | None
+    rel: str
+    lang: str
+    widths: tuple[int, ...]
+    sizes: str
+    absolute: bool = False
+
+
+def resolve(ctx: RenderContext, use: ComponentUse, place: Placement, body: str) -> Component | None:
     """The component as this channel renders it; None when it shows nothing (an unknown
     or invalid use the content check reported, a product that has since expired)."""
+    rel, lang, widths, sizes = place.rel, place.lang, place.widths, place.sizes
+    absolute = place.absolute
     spec = ctx.site.components.get(use.name)
     if spec is None:
         return None
@@ -316,7 +324,7 @@ def resolve(
                     Diagnostic(severity, problem.code, problem.message, where, problem.hint)
                 )
             return None
-        data = product_data(ctx, product, widths, sizes)
+        data = product_data(ctx, product, widths, sizes, absolute)
         text = str(args.get("label") or product_text(ctx, data))
     elif use.name == "callout":
         kind = str(args["kind"])
@@ -324,11 +332,12 @@ def resolve(
         data = {"kind": kind, "title": title}
         text = f"{title}: {use.body_text}" if use.body_text else str(title)
     elif use.name == "figure":
-        data = {"image": _image(ctx, rel, str(args["src"]), str(args["alt"]), widths, sizes)}
+        alt = str(args["alt"])
+        data = {"image": _image(ctx, rel, str(args["src"]), alt, widths, sizes, absolute)}
         text = use.body_text or str(args["alt"])
     elif use.name == "gallery":
         shown = [
-            _image(ctx, rel, src, alt, widths[:2], "(max-width: 600px) 50vw, 400px")
+            _image(ctx, rel, src, alt, widths[:2], "(max-width: 600px) 50vw, 400px", absolute)
             for src, alt in use.images
         ]
         data = {"images": [image for image in shown if image], "caption": args.get("caption")}
@@ -342,7 +351,7 @@ def resolve(
         data = {
             **source,
             "title": args["title"],
-            "poster": _image(ctx, rel, str(poster), str(args["title"]), widths, sizes)
+            "poster": _image(ctx, rel, str(poster), str(args["title"]), widths, sizes, absolute)
             if poster
             else None,
         }
@@ -351,10 +360,10 @@ def resolve(
         label = str(args.get("label") or use.body_text)
         href = str(args["href"])
         data = {
-            "href": ctx.link_for(rel, href, lang),
+            "href": ctx.link_for(rel, href, lang, place.view, absolute),
             "label": label,
             "style": args["style"],
-            "item_id": ctx.item_id_for_link(rel, href),
+            "item_id": ctx.target_of(place.view or rel, href),
         }
         text = label
     return Component(
@@ -387,25 +396,37 @@ def ctx_skus(ctx: RenderContext) -> Callable[[], Mapping[str, tuple[str, str]]]:
 
 
 def product_data(
-    ctx: RenderContext, view: ItemView, widths: tuple[int, ...], sizes: str
+    ctx: RenderContext,
+    view: ItemView,
+    widths: tuple[int, ...],
+    sizes: str,
+    absolute: bool = False,
 ) -> dict[str, Any]:
+    """A card's facts; `url` is the product's page in this channel, or with `absolute`
+    (as a body's links) the canonical channel's page first."""
     f = view.fields
     locale = ctx.site.config.languages[view.lang].locale
     availability = str(f["availability"])
+    canonical = ctx.site.config.canonical_channel
+    if absolute:
+        url = ctx.url_for(view, canonical) or ctx.url_for(view)
+    else:
+        url = ctx.url_for(view, absolute=False) or ctx.url_for(view, canonical)
     return {
         "id": view.id,
         "lang": view.lang,
         "title": view.title,
         "sku": f["sku"],
         "price": f["price"],
+        # a decimal string with the currency's minor units ("1299.00"), as the app API has
+        "amount": i18n.money(f["price"], f["currency"]),
         "currency": f["currency"],
         "price_text": i18n.price(f["price"], f["currency"], locale),
         "availability": availability,
         "availability_text": ctx.translate(AVAILABILITY_LABELS[availability], view.lang),
-        "url": ctx.url_for(view, absolute=False)
-        or ctx.url_for(view, ctx.site.config.canonical_channel),
-        "canonical_url": ctx.url_for(view, ctx.site.config.canonical_channel),
-        "image": ctx.item_image(view, widths, sizes),
+        "url": url,
+        "canonical_url": ctx.url_for(view, canonical),
+        "image": ctx.item_image(view, widths, sizes, absolute=absolute),
         "item": view,
     }
 
@@ -415,9 +436,15 @@ def product_text(ctx: RenderContext, data: Mapping[str, Any]) -> str:
 
 
 def _image(
-    ctx: RenderContext, rel: str, src: str, alt: str, widths: tuple[int, ...], sizes: str
+    ctx: RenderContext,
+    rel: str,
+    src: str,
+    alt: str,
+    widths: tuple[int, ...],
+    sizes: str,
+    absolute: bool = False,
 ) -> dict[str, Any] | None:
-    found = ctx.image_for(rel, src, widths, sizes)
+    found = ctx.image_for(rel, src, widths, sizes, absolute=absolute)
     if found is not None:
         found["alt"] = alt
     return found
@@ -452,7 +479,7 @@ def blocks_of(component: Component, inner: list[Block]) -> list[Block]:
                 "lang": data["lang"],
                 "title": data["title"],
                 "sku": str(data["sku"]),
-                "price": _number(data["price"]),
+                "price": data["amount"],
                 "currency": data["currency"],
                 "price_text": data["price_text"],
                 "availability": data["availability"],
@@ -462,6 +489,9 @@ def blocks_of(component: Component, inner: list[Block]) -> list[Block]:
             }
         ]
     if name == "button":
+        if data["href"] is None:  # its target is not published in this build: its label
+            text = {"type": "text", "text": data["label"]}
+            return [text] if component.inline else [{"type": "paragraph", "content": [text]}]
         if component.inline:
             return [_link_span(data["href"], data["label"], data["item_id"])]
         block = {

@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .diagnostics import Diagnostics, Location, UsageError
+from .permalinks import PatternError, check_pattern
 from .schema import KINDS, TypeRegistry, describe
 
 CONFIG_NAME = "omnipub.toml"
@@ -32,7 +33,17 @@ _SITE_KEYS = {
     "max_file_mb",
     "canonical_channel",
 }
-_TOP_KEYS = {"site", "languages", "sections", "channels", "types", "markdown", "build"}
+_TOP_KEYS = {
+    "site",
+    "languages",
+    "sections",
+    "permalinks",
+    "channels",
+    "types",
+    "markdown",
+    "build",
+    "deploy",
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,8 @@ class SiteConfig:
     #: the channel whose pages are the canonical ones: root-relative links in content are
     #: its URLs, and a link to an item with no page in the current channel leads there
     canonical_channel: str = "web"
+    #: section path -> its items' URL pattern (see `permalinks.py`), checked
+    permalinks: Mapping[str, str] = field(default_factory=dict)
     silence: frozenset[str] = frozenset()
     max_file_bytes: int = 10 * 1024 * 1024
     digest: str = ""
@@ -167,6 +180,27 @@ def _max_file_bytes(value: Any, where: Location, diagnostics: Diagnostics) -> in
     return 10 * 1024 * 1024
 
 
+def _permalinks(
+    value: Any, where: Callable[[str], Location], diagnostics: Diagnostics
+) -> dict[str, str]:
+    """`[permalinks]`: section path -> URL pattern, each checked where it is written."""
+    found: dict[str, str] = {}
+    for section, pattern in _table(value, "permalinks", where("permalinks"), diagnostics).items():
+        if not isinstance(pattern, str):
+            diagnostics.error(
+                "config.value",
+                f"'permalinks.{section}' must be text, got {describe(pattern)}",
+                where(section),
+                'write blog = "/:section/:year/:month/:slug/"',
+            )
+            continue
+        try:
+            found[section.strip("/")] = check_pattern(pattern)
+        except PatternError as exc:
+            diagnostics.error("config.permalink", str(exc), where(section), exc.hint)
+    return found
+
+
 def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
     """Read and check `omnipub.toml`; problems go to `diagnostics`, usage errors raise."""
     path = root / CONFIG_NAME
@@ -249,6 +283,7 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
             _table(data.get("sections", {}), "sections", where("sections"), diagnostics).items()
         )
     }
+    permalinks = _permalinks(data.get("permalinks", {}), where, diagnostics)
     channels = {
         name: dict(_table(table, f"channels.{name}", where(name), diagnostics))
         for name, table in _table(
@@ -337,6 +372,7 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
         author=str(site.get("author", "")),
         output_dir=str(site.get("output_dir", "public")),
         canonical_channel=canonical,
+        permalinks=permalinks,
         silence=frozenset(silence),
         max_file_bytes=_max_file_bytes(
             site.get("max_file_mb", 10), where("max_file_mb"), diagnostics

@@ -7,10 +7,12 @@ whose URLs or content it read) so that incremental rebuilds know what depends on
 from __future__ import annotations
 
 import html as html_escaping
+import posixpath
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urljoin
 
 import jinja2
 from markupsafe import Markup
@@ -22,11 +24,11 @@ from .components import arguments
 from .depends import Digests, Key, Usage, current, merge_usage, recording, touch, touch_now
 from .diagnostics import Diagnostic, Diagnostics, Location, Severity
 from .document import Document
-from .images import ImageInfo, Rendition, plan_renditions
+from .images import IMAGE_SUFFIXES, ImageInfo, Rendition, plan_renditions
 from .items import Item, ItemView
 from .links import image_source, source_link
 from .model import Site
-from .paths import UnsafePath, split_url
+from .paths import UnsafePath, quote_path, split_url
 from .recorded import RecordedSite
 from .templates import render_template, translate
 
@@ -75,7 +77,7 @@ class RenderContext:
         self._filled: dict[tuple[Any, ...], tuple[Any, str, Usage, tuple[Artifact, ...]]] = {}
         #: href -> (its URL in this channel, the item key it points at): links that are
         #: site paths (not sources) resolve the same from every page
-        self._site_links: dict[str, tuple[str, frozenset[Key]]] = {}
+        self._site_links: dict[str, tuple[str | None, frozenset[Key]]] = {}
         self._memo_lock = threading.RLock()
         #: component name -> the template that draws it in this channel (None: none does)
         self._component_templates: dict[str, str | None] = {}
@@ -232,46 +234,121 @@ class RenderContext:
     def url_for_path(self, url_path: str, absolute: bool = False) -> str:
         """A URL for a path inside this channel's root, such as `/feed.xml`."""
         base = self.config.base_url
-        full = base + url_path.lstrip("/")
+        full = base + quote_path(url_path.lstrip("/"))
         return full if absolute else self.path_of(full)
 
     # --- Markdown ---------------------------------------------------------------------------
 
     def _link_resolver(
-        self, view: ItemView | None, rel: str, lang: str | None = None
+        self, view: ItemView | None, rel: str, lang: str | None = None, absolute: bool = False
     ) -> markdown.LinkResolver:
+        """Links of a body: to this channel's pages, or with `absolute`, to the pages people
+        read (the canonical channel's first) by absolute URL, for HTML read elsewhere."""
         lang = view.lang if view else (lang or self.site.config.default_language)
+        canonical = self.site.config.canonical_channel
+        order = (canonical, self.name) if absolute else (self.name, canonical)
+        base = (self.url_for(view, canonical) or self.url_for(view)) if view and absolute else None
 
-        def resolve(href: str, _line: int | None) -> str:
+        def resolve(href: str, _line: int | None) -> str | None:
             link = source_link(rel, href)
             if link is not None:
                 target = self.site.by_rel.get(link.target_rel)
-                if target is None or not target.visible:
-                    return "#"
+                if target is None:
+                    return "#"  # reported as link.broken: the build fails
+                if not target.visible:
+                    return None  # expired or not yet published: plain text (link.unpublished)
                 anchor = f"#{link.anchor}" if link.anchor else ""
                 for want_lang in (lang, target.lang):
-                    for channel in (self.name, self.site.config.canonical_channel):
-                        url = self.url_for((target.id, want_lang), channel, absolute=False)
+                    for channel in order:
+                        url = self.url_for((target.id, want_lang), channel, absolute=absolute)
                         if url:
                             return url + anchor
                 return "#"
+            if view is not None and view.item.resources and not href.startswith(("/", "#")):
+                found = self._resource_link(view, href, absolute)
+                if found is not None:
+                    return found
+            if absolute:
+                return self._absolute_link(href, base)
             return self._site_link(href)
 
         return resolve
 
-    def _site_link(self, href: str) -> str:
+    def _absolute_link(self, href: str, base: str | None) -> str | None:
+        """A link that is not to a source, made absolute: a root-relative path is a path of
+        the canonical channel's site (to its item's page where it names one; None, plain
+        text, where it names a hidden item's), anything else is read against the page the
+        item has there (`base`)."""
+        parts = split_url(href)
+        if parts.path.startswith("/") and not parts.netloc:
+            if self._site_link(href) is None:
+                return None
+            canonical = self.site.config.canonical_channel
+            key = self._web_path(parts.path)
+            found = self.url_for(key, canonical) if key else None
+            if found:
+                return found + (f"#{parts.fragment}" if parts.fragment else "")
+            root = self._plan.base_urls.get(canonical) or self.config.base_url
+            return urljoin(root, href)
+        return urljoin(base or self.config.base_url, href)
+
+    def _resource_link(self, view: ItemView, href: str, absolute: bool = False) -> str | None:
+        """A relative link to one of the item's bundle files: its URL in this channel."""
+        parts = split_url(href)
+        target = posixpath.normpath(
+            posixpath.join(posixpath.dirname(view.rel), unquote(parts.path))
+        )
+        if target not in view.resources:
+            return None
+        url = self.resource_url(view, target, absolute)
+        if url is None:
+            return None
+        return url + (f"#{parts.fragment}" if parts.fragment else "")
+
+    def resource_url(self, view: ItemView, rel: str, absolute: bool = False) -> str | None:
+        """Where this channel publishes one of the item's bundle resources (see
+        `publish_resources`); None when the item has no page here."""
+        item = view.item
+        touch(("url", self.name, item.id, item.lang))
+        route = self._plan.item_routes.get((self.name, item.id, item.lang))
+        if route is None or rel not in view.resources:
+            return None
+        folder = self.channel.resource_dir(route)
+        url = self.url_for_path(f"{folder}/{rel[len(item.translation_key) + 1 :]}", True)
+        return url if absolute else self.path_of(url)
+
+    def publish_resources(self, view: ItemView) -> None:
+        """Publish the item's bundle files beside its page in this channel (images are
+        published as renditions where a page shows them)."""
+        item = view.item
+        route = self._plan.item_routes.get((self.name, item.id, item.lang))
+        if route is None:
+            return
+        folder = self.channel.resource_dir(route)
+        for rel in view.resources:
+            if posixpath.splitext(rel)[1].lower() in IMAGE_SUFFIXES:
+                continue
+            name = rel[len(item.translation_key) + 1 :]
+            path = f"{folder}/{name}" if folder else name
+            artifact = Artifact(path, _media_type(rel), source=rel, sources=(rel,))
+            self.route_assets.append(artifact)
+            self._assets.setdefault(path, artifact)
+
+    def _site_link(self, href: str) -> str | None:
         """A link that is not to a source: a site path becomes this channel's URL for it.
 
         The same href resolves the same on every page: the answer is kept with what finding
         it read, which each later use records again."""
         kept = self._site_links.get(href)
         if kept is None:
-            url = href
+            url: str | None = href
             with recording(Usage()) as read:
                 parts = split_url(href)
                 if parts.path.startswith("/") and not parts.netloc:
                     key = self._web_path(parts.path)
-                    if key:
+                    if key is None and self._plan.hidden_paths.get(_page_path(parts.path)):
+                        url = None  # expired or not yet published: plain text
+                    elif key:
                         found = self.url_for(key, absolute=False) or self.url_for(
                             key, self.site.config.canonical_channel
                         )
@@ -285,15 +362,19 @@ class RenderContext:
         return kept[0]
 
     def _web_path(self, path: str) -> tuple[str, str] | None:
-        """The item whose web page is at `path` (root-relative links in content)."""
+        """The item whose web page is at `path` (root-relative links in content; the
+        trailing slash and `index.html` may be left out)."""
+        path = _page_path(path)
         touch(("webpath", path))
         return self._plan.web_paths.get(path)
 
     def _image_resolver(
-        self, rel: str, widths: tuple[int, ...], sizes: str
+        self, rel: str, widths: tuple[int, ...], sizes: str, absolute: bool = False
     ) -> markdown.ImageResolver:
         def resolve(src: str, alt: str, _line: int | None) -> dict[str, Any]:
-            found = self.image_for(rel, src, widths, sizes)
+            found = self.image_for(rel, src, widths, sizes, absolute=absolute)
+            if found is None and absolute:
+                return {"src": self._absolute_link(src, None)}
             return found or {"src": src}
 
         return resolve
@@ -305,14 +386,17 @@ class RenderContext:
         sanitized: bool = False,
         widths: tuple[int, ...] = (480, 800, 1200),
         sizes: str = "(max-width: 800px) 100vw, 800px",
+        absolute: bool = False,
     ) -> str:
         """The item's body as HTML for this channel, links and images resolved.
 
-        `sanitized` gives the nh3-cleaned form (what app and signage publish). An item's
+        `sanitized` gives the nh3-cleaned form (what app and signage publish); `absolute`
+        gives HTML to be read away from this channel's site (a feed reader, an app's web
+        view): every URL absolute, links to the canonical channel's pages. An item's
         HTML appears in its page and in every feed page that lists it, so the filled HTML
         is kept for a while, with what filling it read, which is replayed on reuse."""
         pre = view.prerendered
-        key = (view.item.key, sanitized, widths, sizes)
+        key = (view.item.key, sanitized, widths, sizes, absolute)
         kept = self._filled.get(key)
         usage = current()
         if kept is not None and kept[0] is pre:
@@ -325,7 +409,7 @@ class RenderContext:
             return text
         start = len(self.route_assets)
         with recording(Usage()) as read:
-            text = self._fill(view, pre, sanitized, widths, sizes)
+            text = self._fill(view, pre, sanitized, widths, sizes, absolute)
         assert read is not None
         if usage is not None:
             merge_usage(usage, read)
@@ -341,16 +425,36 @@ class RenderContext:
         sanitized: bool,
         widths: tuple[int, ...],
         sizes: str,
+        absolute: bool,
     ) -> str:
+        text = pre.sanitized if sanitized else pre.html
+        if self._repeats_title(view):
+            text = text[text.index("</h1>") + len("</h1>") :].lstrip("\n")
         filled = markdown.fill(
-            pre.sanitized if sanitized else pre.html,
+            text,
             pre,
-            self._link_resolver(view, view.rel),
-            self._image_resolver(view.rel, widths, sizes),
+            self._link_resolver(view, view.rel, absolute=absolute),
+            self._image_resolver(view.rel, widths, sizes, absolute),
         )
         return markdown.fill_components(
-            filled, pre, self._component_html(pre, view.rel, view.lang, sanitized, widths, sizes)
+            filled,
+            pre,
+            self._component_html(
+                pre, view, view.rel, view.lang, sanitized, widths, sizes, absolute
+            ),
         )
+
+    def _repeats_title(self, view: ItemView) -> bool:
+        """Does the body open with a level-1 heading saying the title (which the page
+        shows already)? Compared without case and spacing, to the title the channel shows
+        and the item's own."""
+        document = view.item.document
+        lead = document.lead_heading
+        if lead is None or self.name in document.channel_pre:
+            return False
+        said = " ".join(lead.split()).casefold()
+        titles = (view.title, str(view.item.fields.get("title", "")))
+        return any(" ".join(t.split()).casefold() == said for t in titles)
 
     def html_of_document(
         self, document: Document, lang: str, widths: tuple[int, ...] = (480, 800, 1200)
@@ -362,44 +466,59 @@ class RenderContext:
             pre.html, pre, resolve, self._image_resolver(document.rel, widths, "100vw")
         )
         return markdown.fill_components(
-            filled, pre, self._component_html(pre, document.rel, lang, False, widths, "100vw")
+            filled,
+            pre,
+            self._component_html(pre, None, document.rel, lang, False, widths, "100vw"),
         )
 
     def text(self, view: ItemView) -> str:
         """The body as plain text, each component as its text."""
         pre = view.prerendered
-        if not pre.components:
-            return pre.text
+        text = pre.text
+        if pre.components:
 
-        def render(index: int, body: str) -> str:
-            found = self._resolve(pre, index, view.rel, view.lang, body, (480,), "100vw")
-            return componentdata.text_of(found, body) if found else ""
+            def render(index: int, body: str) -> str:
+                found = self._resolve(pre, index, view, view.rel, view.lang, body, (480,), "100vw")
+                return componentdata.text_of(found, body) if found else ""
 
-        text = markdown.fill_components(pre.text, pre, render)
-        return _BLANK_LINES.sub("\n\n", text).strip()
+            text = _BLANK_LINES.sub("\n\n", markdown.fill_components(text, pre, render)).strip()
+        if self._repeats_title(view):
+            text = text.split("\n\n", 1)[1] if "\n\n" in text else ""
+        return text
 
-    def blocks(self, view: ItemView, widths: tuple[int, ...] = (480, 800, 1200)) -> list[dict]:
+    def blocks(
+        self, view: ItemView, widths: tuple[int, ...] = (480, 800, 1200), absolute: bool = False
+    ) -> list[dict]:
         """The body as a block list a native app draws without a web view; components are
-        typed blocks (see `componentdata.blocks_of`)."""
+        typed blocks (see `componentdata.blocks_of`). `absolute` as for `html`; links carry
+        the target's id, so an app opens an item itself."""
         pre = view.prerendered
 
         def component(index: int, inner: list[dict], _inline: bool) -> list[dict]:
-            found = self._resolve(pre, index, view.rel, view.lang, "", widths, "100vw")
+            found = self._resolve(
+                pre, index, view, view.rel, view.lang, "", widths, "100vw", absolute
+            )
             return componentdata.blocks_of(found, inner) if found else []
 
-        return blocks.fill(
+        found = blocks.fill(
             pre.packed_blocks,
-            resolve_link=self._link_resolver(view, view.rel),
+            resolve_link=self._link_resolver(view, view.rel, absolute=absolute),
             link_target=self._link_target(view),
-            resolve_image=self._image_resolver(view.rel, widths, "100vw"),
+            resolve_image=self._image_resolver(view.rel, widths, "100vw", absolute),
             component=component,
         )
+        if found and found[0].get("type") == "heading" and self._repeats_title(view):
+            return found[1:]
+        return found
 
     def _link_target(self, view: ItemView) -> Any:
-        return lambda href: self.item_id_for_link(view.rel, href)
+        return lambda href: self.target_of(view, href)
 
-    def item_id_for_link(self, rel: str, href: str) -> str | None:
-        """The id of the item a link written in `rel` leads to, if it leads to one."""
+    def target_of(self, source: ItemView | str, href: str) -> str | None:
+        """The id of the visible item a link leads to (a source path, or a path of the
+        canonical channel's site), or None. `source` is the item the link is written in, or
+        the path of its file (a section's `_index.md`)."""
+        rel = source if isinstance(source, str) else source.rel
         link = source_link(rel, href)
         if link is not None:
             found = self.site.by_rel.get(link.target_rel)
@@ -407,13 +526,22 @@ class RenderContext:
         key = self._web_path(split_url(href).path) if href.startswith("/") else None
         return key[0] if key else None
 
-    def link_for(self, rel: str, href: str, lang: str) -> str:
-        """A link written in `rel` as this channel's URL (what a body's links become)."""
+    def link_for(
+        self,
+        rel: str,
+        href: str,
+        lang: str,
+        view: ItemView | None = None,
+        absolute: bool = False,
+    ) -> str | None:
+        """A link written in `rel` (in `view`'s body, where there is one) as a body's links
+        become (`absolute` as for `html`); None where its target is not published in this
+        build, so it shows as text."""
         if not markdown.is_allowed_url(href, self.site.config.markdown.allowed_schemes):
             return "#"
         if not markdown.is_internal(href):
             return href
-        return self._link_resolver(None, rel, lang)(href, None)
+        return self._link_resolver(view, rel, lang, absolute)(href, None)
 
     # --- components -------------------------------------------------------------------------
 
@@ -423,7 +551,7 @@ class RenderContext:
         pre = view.prerendered
         found = (
             self._resolve(
-                pre, use.index, view.rel, view.lang, use.body_text, (480, 800, 1200), "100vw"
+                pre, use.index, view, view.rel, view.lang, use.body_text, (480, 800, 1200), "100vw"
             )
             for use in pre.components
         )
@@ -445,25 +573,34 @@ class RenderContext:
         self,
         pre: markdown.Prerendered,
         index: int,
+        view: ItemView | None,
         rel: str,
         lang: str,
         body: str,
         widths: tuple[int, ...],
         sizes: str,
+        absolute: bool = False,
     ) -> Component | None:
-        return componentdata.resolve(self, pre.components[index], rel, lang, body, widths, sizes)
+        return componentdata.resolve(
+            self,
+            pre.components[index],
+            componentdata.Placement(view, rel, lang, widths, sizes, absolute),
+            body,
+        )
 
     def _component_html(
         self,
         pre: markdown.Prerendered,
+        view: ItemView | None,
         rel: str,
         lang: str,
         sanitized: bool,
         widths: tuple[int, ...],
         sizes: str,
+        absolute: bool = False,
     ) -> markdown.ComponentFiller:
         def render(index: int, body: str) -> str:
-            component = self._resolve(pre, index, rel, lang, body, widths, sizes)
+            component = self._resolve(pre, index, view, rel, lang, body, widths, sizes, absolute)
             if component is None:
                 return ""
             markup = self.channel.render_component(component, self)
@@ -516,12 +653,9 @@ class RenderContext:
         return translate(self.env, text, lang, **values)
 
     def canonical_url_for_path(self, url_path: str) -> str:
-        """The absolute URL of a path inside the canonical channel (a static file such as a
-        video). Base URLs are fixed inputs of every render (`build.channel_digest`), so
-        reading them records nothing."""
-        canonical = self.site.config.canonical_channel
-        base = self._plan.base_urls.get(canonical) or self.config.base_url
-        return base + url_path.lstrip("/")
+        """The absolute URL of a root-relative path of the canonical channel's site (a
+        static file such as a video), which every channel can load."""
+        return self._absolute_link(url_path, None) or "#"
 
     # --- images -----------------------------------------------------------------------------
 
@@ -532,8 +666,10 @@ class RenderContext:
         widths: tuple[int, ...] = (480, 800, 1200),
         sizes: str = "100vw",
         aspect: tuple[int, int] | None = None,
+        absolute: bool = False,
     ) -> dict[str, Any] | None:
-        """Plan renditions of an image referenced from `rel`; returns src/srcset/size info."""
+        """Plan renditions of an image referenced from `rel`; returns src/srcset/size info
+        (with `absolute`, absolute URLs in src and srcset too)."""
         try:
             target = image_source(rel, src)
         except UnsafePath:
@@ -547,8 +683,10 @@ class RenderContext:
             self._add_rendition(rendition)
         largest = renditions[-1]
         return {
-            "src": self.url_for_path(largest.path),
-            "srcset": ", ".join(f"{self.url_for_path(r.path)} {r.width}w" for r in renditions),
+            "src": self.url_for_path(largest.path, absolute),
+            "srcset": ", ".join(
+                f"{self.url_for_path(r.path, absolute)} {r.width}w" for r in renditions
+            ),
             "sizes": sizes,
             "width": largest.width,
             "height": largest.height,
@@ -582,11 +720,12 @@ class RenderContext:
         widths: tuple[int, ...] = (480, 800, 1200),
         sizes: str = "100vw",
         aspect: tuple[int, int] | None = None,
+        absolute: bool = False,
     ) -> dict[str, Any] | None:
         image = view.fields.get("image")
         if not image:
             return None
-        found = self.image_for(view.rel, str(image), widths, sizes, aspect)
+        found = self.image_for(view.rel, str(image), widths, sizes, aspect, absolute)
         if found is not None:
             found["alt"] = view.fields.get("image_alt") or ""
         return found
@@ -682,6 +821,14 @@ _TYPES = {
 
 
 _BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _page_path(path: str) -> str:
+    """`/a/b`, `/a/b/index.html` -> `/a/b/`: the forms of one page's path."""
+    path = unquote(path)
+    if path.endswith("/index.html"):
+        return path[: -len("index.html")]
+    return path if path.endswith("/") or "." in path.rsplit("/", 1)[-1] else path + "/"
 
 
 def _read(key: Key, value: Any) -> Any:

@@ -156,6 +156,9 @@ def item_digest(item: Item, key: Key, images: dict[str, Any]) -> str:
             item.is_original,
             item.visible,
             item.hidden_reason,
+            item.folder,
+            item.permalink,
+            item.resources,
         )
     kind = key[2]
     if kind == "body":

@@ -31,6 +31,35 @@ _IGNORED_NAMES = ("4913", ".DS_Store", "Thumbs.db", "__pycache__", "node_modules
 _IGNORED_PATTERNS = ("*~", "*.swp", "*.swx", "*.swo", ".#*", "#*#", "*.tmp", "*.bak", ".*")
 
 
+#: the suffixes of the Markdown sources omnipub reads, as Hugo, Jekyll and MkDocs name them
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+
+#: text formats found in other tools' content folders that omnipub does not read, with what
+#: to do about each: left alone, such a file is content that silently never appears
+UNREAD_FORMATS = {
+    ".mdx": "MDX is Markdown with JSX, which omnipub does not run: rename it to .md and "
+    "replace its import lines and components with Markdown or HTML",
+    **{
+        suffix: "it is Markdown under another name: rename it to .md"
+        for suffix in (".mdown", ".mkd", ".mkdn", ".mdwn", ".mdtxt", ".mdtext")
+    },
+    **{
+        suffix: "omnipub reads Markdown: convert it (pandoc -t gfm -o page.md page"
+        f"{suffix} keeps headings, links and tables), or move it out of content/"
+        for suffix in (".rst", ".adoc", ".asciidoc", ".org", ".textile", ".ipynb", ".wiki")
+    },
+}
+
+
+def markdown_stem(name: str) -> str | None:
+    """`coat.nb.md` -> `coat.nb`; None for a file that is not Markdown."""
+    lower = name.lower()
+    for suffix in MARKDOWN_SUFFIXES:
+        if lower.endswith(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
 @dataclass(frozen=True)
 class SourceFile:
     path: Path
@@ -103,8 +132,20 @@ def _walk(top: Path, root: Path, diagnostics: Diagnostics) -> list[tuple[str, os
             elif entry.is_file():
                 found.append((rel, entry.stat()))
 
+    rel_top = os.path.relpath(top, root_text).replace(os.sep, "/")
+    real_top = os.path.realpath(top)
+    if top.is_dir() and os.path.commonpath([real_root, real_top]) != real_root:
+        # a source folder that is itself a link out of the site would publish whatever it
+        # points at (a home folder, /etc): refused like any link that leaves the site
+        diagnostics.error(
+            "discover.symlink-outside",
+            f"the source folder {rel_top}/ is a symbolic link to {real_top}, outside the site",
+            Location(rel_top),
+            "move the folder into the site instead of linking to it",
+        )
+        return found
     if top.is_dir():
-        visit(str(top), os.path.relpath(top, root_text).replace(os.sep, "/"))
+        visit(str(top), rel_top)
     return found
 
 
@@ -114,6 +155,25 @@ def discover(config: SiteConfig, diagnostics: Diagnostics) -> list[SourceFile]:
     files: list[SourceFile] = []
     for folder, kind in KINDS.items():
         for rel, stat in _walk(root / folder, root, diagnostics):
-            kind_here = "asset" if kind == "content" and not rel.endswith(".md") else kind
+            kind_here = kind
+            if kind == "content" and markdown_stem(rel) is None:
+                kind_here = "asset"
+                _report_unread(rel, diagnostics)
             files.append(SourceFile(root / rel, rel, kind_here, stat.st_size, stat.st_mtime_ns))
     return files
+
+
+def _report_unread(rel: str, diagnostics: Diagnostics) -> None:
+    """A text format omnipub does not read, in content/: say so, and what to do."""
+    suffix = os.path.splitext(rel)[1].lower()
+    what = UNREAD_FORMATS.get(suffix)
+    if what is None:
+        return
+    diagnostics.warning(
+        "content.unread",
+        f"{suffix} files are not read: this file is not published",
+        Location(rel, 1),
+        what,
+        group=("content.unread", suffix),
+        group_hint=what,
+    )

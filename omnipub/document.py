@@ -17,6 +17,7 @@ from markdown_it.token import Token
 from . import blocks, frontmatter, markdown
 from .diagnostics import Diagnostic, Location, Severity
 from .discover import SourceFile
+from .foreign import Foreign, find_foreign
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,11 @@ class Document:
     #: per-channel body overrides (`channels: {signage: {body: ...}}`): text, line, render
     channel_bodies: dict[str, tuple[str, int]] = field(default_factory=dict)
     channel_pre: dict[str, markdown.Prerendered] = field(default_factory=dict)
+    #: the text of a level-1 heading that opens the body: a page shows the title as its
+    #: heading already, so a body heading that repeats it is left out (see `RenderContext`)
+    lead_heading: str | None = None
+    #: other tools' template syntax in the body (see `foreign.py`), reported by the model
+    foreign: tuple[Foreign, ...] = ()
 
     @property
     def body(self) -> str:
@@ -157,11 +163,19 @@ def parse_document(
         packed_body=markdown.pack(body),
         body_line=matter.body_line,
         headings=markdown.headings_of(tokens),
-        links=markdown.links_of(tokens),
+        links=markdown.links_of(tokens, body, matter.body_line),
         pre=_prerender(tokens, allow_html, schemes),
         channel_bodies=channel_bodies,
         channel_pre=channel_pre,
+        lead_heading=_lead_heading(tokens),
+        foreign=find_foreign(body, matter.body_line, tokens),
     )
+
+
+def _lead_heading(tokens: list[Token]) -> str | None:
+    if len(tokens) > 2 and tokens[0].type == "heading_open" and tokens[0].tag == "h1":
+        return tokens[1].content
+    return None
 
 
 def _prerender(

@@ -7,6 +7,7 @@ nesting depth is bounded, and every scalar keeps its raw text and its line for t
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -216,3 +217,47 @@ def read(text: str) -> tuple[FrontMatter, str]:
     matter = parse_yaml(front, first_line) if fmt == "yaml" else parse_toml(front, first_line)
     matter.body_line = body_line
     return matter, body
+
+
+#: keys other tools' front matter uses, and what they are here (None: no meaning here)
+FOREIGN_KEYS: dict[str, tuple[str | None, str]] = {
+    "description": ("summary", "omnipub calls the short text under a title 'summary'"),
+    "expirydate": ("expire_at", "Hugo's expiryDate is omnipub's 'expire_at'"),
+    "expirationdate": ("expire_at", "omnipub's expiry field is 'expire_at'"),
+    "publishdate": ("publish_at", "Hugo's publishDate is omnipub's 'publish_at'"),
+    "pubdate": ("publish_at", "omnipub's scheduling field is 'publish_at'"),
+    "lastmod": ("updated", "Hugo's lastmod is omnipub's 'updated'"),
+    "permalink": (
+        None,
+        "an item's URL comes from its folder and 'slug'; set URL shapes per section under "
+        "[permalinks] in omnipub.toml",
+    ),
+    "url": (None, "set 'slug', or a section's [permalinks] pattern in omnipub.toml"),
+    "redirect_from": ("aliases", "jekyll-redirect-from's redirect_from is omnipub's 'aliases'"),
+    "categories": ("tags", "omnipub groups items by folder (sections) and by 'tags'"),
+    "category": ("tags", "omnipub groups items by folder (sections) and by 'tags'"),
+    "layout": (
+        None,
+        "templates are chosen by the item's 'type' (templates/<channel>/<type>.html), not by "
+        "a layout key",
+    ),
+    "sidebar_position": ("weight", "the order within a section is 'weight'"),
+    "sidebar_label": (None, "navigation shows the title; set a channel override to change it"),
+}
+
+
+def unknown_key_hint(name: str, known: list[str], fallback: str) -> str:
+    """What an unknown front matter key probably meant: another tool's key mapped to
+    omnipub's field, a close spelling of a known one, or `fallback`."""
+    foreign = FOREIGN_KEYS.get(name.lower().replace("-", "").replace("_", "")) or FOREIGN_KEYS.get(
+        name.lower()
+    )
+    if foreign is not None:
+        field_name, why = foreign
+        if field_name is not None and field_name in known:
+            return f"did you mean {field_name!r}? {why}"
+        return f"{name!r} has no meaning here: {why}"
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return fallback

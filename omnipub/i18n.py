@@ -17,7 +17,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 CORE_CATALOGUES = Path(__file__).parent / "catalogues"
 
@@ -33,6 +33,16 @@ def locale_for(code: str) -> Locale:
 def price(amount: Decimal | float | int, currency: str, locale: str) -> str:
     """`kr 1 299,00` for nb_NO, `1 299,00 €` for fr_FR, `£1,299.00` for en_GB."""
     return format_currency(Decimal(str(amount)), currency, locale=locale_for(locale))
+
+
+def money(amount: Decimal, currency: str | None) -> str:
+    """An amount as a decimal string with the currency's minor units ("1299.00"), as
+    machine-readable output states money: a JSON number loses the trailing zeros and
+    invites binary floating point into prices."""
+    if currency is None:
+        return f"{amount:f}"
+    digits = get_currency_precision(currency)
+    return f"{amount.quantize(Decimal(1).scaleb(-digits)):f}"
 
 
 def number(value: Decimal | float | int, locale: str) -> str:

@@ -17,6 +17,7 @@ from markdown_it.token import Token
 from .depends import touch, touch_body, touch_field
 from .document import Document
 from .markdown import Heading, LinkRef, Prerendered
+from .permalinks import fill, uses_date
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ class Item:
     is_original: bool = True
     #: bumped when a live rebuild updates the item in place (views then refresh)
     version: int = 0
+    #: the folder the item lives in, below content/ (a page bundle's is its parent's)
+    folder: str = ""
+    #: its section's `[permalinks]` pattern, None for the folder's path
+    permalink: str | None = None
+    #: a page bundle's other files (site-relative paths), published beside its page
+    resources: tuple[str, ...] = ()
     #: one view per channel, made on first use (a view merges fields and overrides)
     _views: dict[str, ItemView] = field(default_factory=dict, repr=False)
 
@@ -98,6 +105,14 @@ class Item:
 
     def line_of(self, name: str) -> int | None:
         return self.document.line_of(name)
+
+    def path_with(self, slug: str) -> str:
+        """The item's path below a language prefix with this slug (see `ItemView.path`)."""
+        if self.permalink is None:
+            return f"{self.folder}/{slug}" if self.folder else slug
+        filename = self.translation_key.rsplit("/", 1)[-1]
+        date = self.date if uses_date(self.permalink) else None
+        return fill(self.permalink, slug=slug, filename=filename, section=self.section, date=date)
 
     def in_channel(self, channel: str) -> bool:
         view = self.channels.get(channel)
@@ -183,6 +198,22 @@ class ItemView:
     @property
     def id(self) -> str:
         return self.item.id
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        """The files of the item's page bundle besides its Markdown (site-relative)."""
+        touch(self.item.key)
+        return self.item.resources
+
+    @property
+    def path(self) -> str:
+        """Where the item lives below a channel's language prefix, without outer slashes:
+        its folder and slug (`docs/guides/filters`), or its section's permalink pattern
+        filled in. The slug is this channel's (`channels.web.slug` applies)."""
+        item = self.item
+        touch(item.key)
+        touch_field(item.key, "slug")
+        return item.path_with(str(self._fields.get("slug") or item.slug))
 
     @property
     def lang(self) -> str:

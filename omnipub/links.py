@@ -7,18 +7,25 @@ into its own URL at render time. Images resolve relative to the Markdown file, o
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from .diagnostics import Diagnostics, Location
+from .discover import UNREAD_FORMATS, markdown_stem
 from .document import Document
 from .images import ImageInfo, unreadable
+from .items import Item
 from .markdown import is_allowed_url, is_internal
 from .model import Site
 from .paths import UnsafePath, split_url
+
+if TYPE_CHECKING:
+    from .resolve import Plan
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,7 @@ def source_link(from_rel: str, href: str) -> SourceLink | None:
         return None
     parts = split_url(href)
     path = unquote(parts.path)
-    if not path.endswith(".md"):
+    if markdown_stem(path) is None:
         return None
     if path.startswith("/"):
         target = posixpath.normpath("content" + path)
@@ -54,6 +61,49 @@ def image_source(from_rel: str, src: str) -> str:
     if target.startswith("../") or target == ".." or not target.startswith(("content/", "static/")):
         raise UnsafePath(f"image path {src!r} leaves the site's content and static folders")
     return target
+
+
+def referenced_files(site: Site) -> set[str]:
+    """Site-relative paths of every file some source points at: links and images in any
+    body (hidden items too: they will be published one day), and image fields."""
+    found: set[str] = set()
+    documents = [*_documents(site)]
+    for doc in documents:
+        for ref in doc.links:
+            if not is_internal(ref.target):
+                continue
+            try:
+                found.add(image_source(doc.rel, ref.target))
+            except UnsafePath:
+                continue
+    for item in site.items:
+        values = [item.fields.get("image")]
+        values += [view.overrides.get("image") for view in item.channels.values()]
+        for value in values:
+            if value:
+                try:
+                    found.add(image_source(item.rel, str(value)))
+                except UnsafePath:
+                    continue
+    return found
+
+
+def unreferenced_assets(site: Site, assets: Iterable[str], diagnostics: Diagnostics) -> None:
+    """Files in content/ that no source links to or shows: left over, or a broken link's
+    intended target under another name (`omnipub check` lists them)."""
+    used = referenced_files(site)
+    for rel in sorted(assets):
+        if rel in used or posixpath.splitext(rel)[1].lower() in UNREAD_FORMATS:
+            continue
+        folder = posixpath.dirname(rel)
+        diagnostics.warning(
+            "asset.unreferenced",
+            "nothing links to or shows this file",
+            Location(rel),
+            "link to it from a page (relative to the page's file), or delete it",
+            group=("asset.unreferenced", folder),
+            group_message=f"nothing links to or shows these files in {folder}/",
+        )
 
 
 def _documents(site: Site) -> Iterable[Document]:
@@ -83,7 +133,7 @@ def check_links(
     root = site.config.root
     for doc in documents:
         for ref in doc.links:
-            where = Location(doc.rel, ref.line)
+            where = Location(doc.rel, ref.line, ref.column)
             if not is_allowed_url(ref.target, schemes, image=ref.image):
                 diagnostics.error(
                     "link.scheme",
@@ -108,18 +158,10 @@ def check_links(
                     "check the path; links to items are relative to this file",
                 )
             elif not target.visible:
-                diagnostics.error(
-                    "link.hidden",
-                    f"link to {ref.target!r}, which is {target.hidden_reason} and not published",
-                    where,
-                    "remove the link, or publish the target",
-                )
-            elif link.anchor and link.anchor not in {h.anchor for h in target.document.headings}:
-                diagnostics.warning(
-                    "link.anchor",
-                    f"link to {ref.target!r}: {target.rel} has no heading '#{link.anchor}'",
-                    where,
-                    "anchors are the heading text in lower case with '-' for spaces",
+                report_hidden(target, f"link to {ref.target!r}", where, diagnostics)
+            elif link.anchor:
+                _check_anchor(
+                    target.document, link.anchor, ref.target, where, diagnostics, target.rel
                 )
     for item in items:
         specs = site.config.types.fields_for(item.type)
@@ -138,12 +180,7 @@ def check_links(
                         "write a path to an item's Markdown file, relative to this file",
                     )
                 elif not found.visible:
-                    diagnostics.error(
-                        "link.hidden",
-                        f"{name!r} names {target!r}, which is {found.hidden_reason}",
-                        where,
-                        "remove it, or publish the target",
-                    )
+                    report_hidden(found, f"{name!r} names {target!r}", where, diagnostics)
         image = item.fields.get("image")
         if image:
             check_image(
@@ -154,6 +191,108 @@ def check_links(
                 Location(item.rel, item.line_of("image")),
                 root,
             )
+
+
+def report_hidden(target: Item, what: str, where: Location, diagnostics: Diagnostics) -> None:
+    """A link to an item this build does not publish.
+
+    A draft is an author's unfinished work: linking to it is a mistake (an error). An item
+    that expired or is not yet published is hidden by the calendar alone, so a link to it
+    is a warning and shows as plain text until the item is visible again: a date passing
+    must not fail a site's build."""
+    if target.hidden_reason in ("expired", "future"):
+        when = "has expired" if target.hidden_reason == "expired" else "is not published yet"
+        diagnostics.warning(
+            "link.unpublished",
+            f"{what}, which {when}: the link shows as plain text in this build",
+            where,
+            "the link returns by itself while the item is visible; remove it to stop this warning",
+        )
+        return
+    diagnostics.error(
+        "link.hidden",
+        f"{what}, which is a {target.hidden_reason} and not published",
+        where,
+        "remove the link, or publish the target (drafts are built with --drafts)",
+    )
+
+
+def check_site_links(
+    site: Site, plan: Plan, diagnostics: Diagnostics, only: set[str] | None = None
+) -> None:
+    """Root-relative links (`/docs/guides/filters/#setting-up`) and same-page anchors
+    (`#usage`), checked where they are written against the site's own URLs (those of the
+    canonical channel, which root-relative links name) and headings.
+
+    Runs once the plan is made: only then are the site's URLs known."""
+    canonical = site.config.canonical_channel
+    known = {urlsplit(route.url).path for route in plan.routes_by_channel.get(canonical, [])}
+    base = urlsplit(plan.base_urls.get(canonical, "/")).path
+    known |= {base + rel[len("static/") :] for rel in plan.static_files}
+    if only is None:
+        hidden_rels = {item.rel for item in site.items if not item.visible}
+        documents = [doc for doc in _documents(site) if doc.rel not in hidden_rels]
+    else:
+        picked = (site.by_rel.get(rel) for rel in sorted(only))
+        documents = [i.document for i in picked if i is not None and i.visible]
+    for doc in documents:
+        for ref in doc.links:
+            if ref.image or not is_internal(ref.target):
+                continue
+            where = Location(doc.rel, ref.line, ref.column)
+            parts = split_url(ref.target)
+            if not parts.path and parts.fragment:
+                _check_anchor(doc, parts.fragment, ref.target, where, diagnostics, "this page")
+                continue
+            if not parts.path.startswith("/") or source_link(doc.rel, ref.target):
+                continue
+            path = unquote(parts.path)
+            candidates = [path, path + "/"] if not path.endswith("/") else [path]
+            if path.endswith("/index.html"):
+                candidates.append(path[: -len("index.html")])
+            found = next((c for c in candidates if c in plan.web_paths), None)
+            if found is not None:
+                target = site.by_key[plan.web_paths[found]]
+                if parts.fragment:
+                    _check_anchor(
+                        target.document, parts.fragment, ref.target, where, diagnostics, target.rel
+                    )
+                continue
+            if any(c in known for c in candidates):
+                continue
+            hidden = next(
+                (plan.hidden_paths[c] for c in candidates if c in plan.hidden_paths), None
+            )
+            if hidden is not None:
+                report_hidden(site.by_key[hidden], f"link to {ref.target!r}", where, diagnostics)
+                continue
+            close = difflib.get_close_matches(path, sorted(known), n=1, cutoff=0.7)
+            diagnostics.error(
+                "link.broken",
+                f"link to {ref.target!r}: no page of this site is at {path}",
+                where,
+                f"did you mean {close[0]}?"
+                if close
+                else "root-relative links name the site's URLs, such as /products/winter-coat/; "
+                "or link to the Markdown file (../products/winter-coat.md)",
+            )
+
+
+def _check_anchor(
+    doc: Document, anchor: str, href: str, where: Location, diagnostics: Diagnostics, what: str
+) -> None:
+    anchors = {h.anchor for h in doc.headings}
+    if unquote(anchor) in anchors:
+        return
+    close = difflib.get_close_matches(unquote(anchor), sorted(anchors), n=1)
+    diagnostics.warning(
+        "link.anchor",
+        f"link to {href!r}: {what} has no heading '#{anchor}'",
+        where,
+        f"did you mean #{close[0]}?"
+        if close
+        else "anchors are the heading text in lower case with '-' for spaces",
+    )
 
 
 def check_image(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import os
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -104,7 +105,8 @@ class LiveBuild:
 
     def _rel(self, path: str | Path) -> str | None:
         try:
-            rel = Path(path).resolve().relative_to(self.root)
+            # not resolved: a symbolic link is the file that changed, not its target
+            rel = Path(os.path.abspath(path)).relative_to(self.root)
         except ValueError:
             return None
         return rel.as_posix()

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 import nh3
 from markdown_it import MarkdownIt
@@ -31,10 +32,12 @@ from . import directives
 from .paths import split_url
 
 #: Bump when parsing changes, so cached token streams are rebuilt.
-PARSER_VERSION = "6"
+PARSER_VERSION = "8"
 
 DEFAULT_SCHEMES = ("http", "https", "mailto", "tel")
-LinkResolver = Callable[[str, int | None], str]
+#: a link's URL in a channel, or None to show the link's text without a link (its target
+#: is not published in this build)
+LinkResolver = Callable[[str, int | None], str | None]
 ImageResolver = Callable[[str, str, int | None], dict[str, Any]]
 
 
@@ -51,6 +54,8 @@ class LinkRef:
     target: str
     line: int | None
     image: bool = False
+    #: where the target is written on `line` (1-based), when it could be found
+    column: int | None = None
 
 
 @dataclass
@@ -85,14 +90,18 @@ _CHECKBOX = '<input class="task-list-item-checkbox"'
 
 
 def _mark_generated_html(tokens: Sequence[Token]) -> None:
-    """Task-list checkboxes are HTML the parser made, not raw HTML from the author."""
+    """Task-list checkboxes are HTML the parser made, not raw HTML from the author; each
+    is wrapped with its item's text in a <label>, which names it for assistive tech."""
     for index, token in enumerate(tokens):
         if token.type != "inline" or not token.children:
             continue
         first = token.children[0]
         in_task = index >= 2 and "task-list-item" in str(tokens[index - 2].attrGet("class") or "")
         if first.type == "html_inline" and first.content.startswith(_CHECKBOX) and in_task:
+            first.content = "<label>" + first.content
             first.meta = {**(first.meta or {}), "generated": True}
+            closing = Token("html_inline", "", 0, content="</label>", meta={"generated": True})
+            token.children.append(closing)
 
 
 def parse(body: str, line_offset: int) -> list[Token]:
@@ -135,14 +144,50 @@ def headings_of(tokens: Sequence[Token]) -> list[Heading]:
     return found
 
 
-def links_of(tokens: Sequence[Token]) -> list[LinkRef]:
+def links_of(tokens: Sequence[Token], body: str = "", body_line: int = 1) -> list[LinkRef]:
+    """Every link and image, at the line and column where its target is written.
+
+    markdown-it keeps only a block's lines, so each target is looked for in the block's
+    source after the previous one (a reference link's target is where it is defined)."""
     refs = []
+    lines = body.split("\n")
+    cursor: tuple[int, int] = (0, 0)  # (body line index, column index) searched from
+    block_start: int | None = None
     for token, line in _walk(tokens):
-        if token.type == "link_open":
-            refs.append(LinkRef(str(token.attrGet("href") or ""), line))
-        elif token.type == "image":
-            refs.append(LinkRef(str(token.attrGet("src") or ""), line, image=True))
+        if token.map and token.type == "inline":
+            start = token.map[0] - (body_line - 1)
+            if start != block_start:
+                block_start, cursor = start, (start, 0)
+        if token.type not in ("link_open", "image"):
+            continue
+        image = token.type == "image"
+        target = str(token.attrGet("src" if image else "href") or "")
+        found = _find(lines, target, cursor) if body else None
+        if found is None and body:
+            found = _find(lines, target, (0, 0))
+        if found is None:
+            refs.append(LinkRef(target, line, image))
+            continue
+        index, column = found
+        if block_start is not None and index >= block_start:
+            cursor = (index, column + 1)
+        refs.append(LinkRef(target, index + body_line, image, column + 1))
     return refs
+
+
+def _find(lines: list[str], target: str, start: tuple[int, int]) -> tuple[int, int] | None:
+    """(line index, column index) of the first spelling of `target` at or after `start`."""
+    if not target:
+        return None
+    spellings = dict.fromkeys((target, unquote(target), html.escape(unquote(target), False)))
+    index, column = start
+    while index < len(lines):
+        text = lines[index]
+        places = [p for s in spellings if (p := text.find(s, column)) >= 0]
+        if places:
+            return index, min(places)
+        index, column = index + 1, 0
+    return None
 
 
 #: what `urlsplit` drops before it reads a scheme: tabs and newlines anywhere
@@ -181,18 +226,60 @@ def is_internal(url: str) -> bool:
 # --- HTML -----------------------------------------------------------------------------------
 
 
-def _highlight(code: str, lang: str, _attrs: str) -> str:
-    if not lang:
-        return ""
+#: Pygments styles whose every token colour has 4.5:1 contrast on its background (WCAG AA)
+LIGHT_STYLE, DARK_STYLE = "xcode", "monokai"
+
+
+def _highlighted(code: str, lang: str) -> tuple[str, str]:
+    """(the code as HTML, its label): Pygments' token spans where the language is known."""
     try:
-        lexer = get_lexer_by_name(lang)
+        lexer = get_lexer_by_name(lang) if lang else None
     except ClassNotFound:
-        return ""
-    return highlight(code, lexer, HtmlFormatter(nowrap=True, classclass="hl"))
+        lexer = None
+    if lexer is None:
+        return html.escape(code), lang
+    return highlight(code, lexer, HtmlFormatter(nowrap=True)), lexer.name
+
+
+def _code_block(code: str, info: str) -> str:
+    """A code block in the `.highlight` box the stylesheet colours; a long line scrolls
+    the box, so it takes keyboard focus (tabindex) and is a region named by its language."""
+    lang = info.strip().split(maxsplit=1)[0] if info.strip() else ""
+    body, label = _highlighted(code, lang)
+    css = f' class="language-{html.escape(lang)}"' if lang else ""
+    named = f' aria-label="{html.escape(label)}"' if label else ' aria-label="Code"'
+    return (
+        f'<div class="highlight" role="region"{named} tabindex="0">'
+        f"<pre><code{css}>{body}</code></pre></div>\n"
+    )
 
 
 def highlight_css() -> str:
-    return HtmlFormatter(style="friendly").get_style_defs(".highlight")
+    """Token colours for `.highlight` boxes, light, and dark where the reader prefers it;
+    rules with the same colours are grouped (the mobile pages inline their stylesheet)."""
+    return (
+        f"{_style_rules(LIGHT_STYLE)}"
+        ".highlight pre{background:none;margin:0}\n"
+        f"@media (prefers-color-scheme: dark){{\n{_style_rules(DARK_STYLE)}}}\n"
+    )
+
+
+_RULE = re.compile(r"^(?P<selector>[^{]+?)\s*\{\s*(?P<body>[^}]*?)\s*\}")
+
+
+def _style_rules(style: str) -> str:
+    formatter = HtmlFormatter(style=style)
+    lines = [
+        *formatter.get_background_style_defs(".highlight"),
+        *formatter.get_token_style_defs(".highlight"),
+    ]
+    grouped: dict[str, list[str]] = {}
+    for line in lines:
+        match = _RULE.match(line)
+        if match and ".hll" not in match["selector"]:
+            body = match["body"].replace(": ", ":").replace("; ", ";")
+            grouped.setdefault(body, []).append(match["selector"])
+    return "".join(f"{','.join(sel)}{{{body}}}\n" for body, sel in grouped.items())
 
 
 def _attrs(token: Token) -> str:
@@ -209,7 +296,7 @@ def _install_render_rules(md: MarkdownIt) -> None:
             if not is_allowed_url(href, opts.allowed_schemes):
                 href = "#"
             elif opts.resolve_link and is_internal(href):
-                href = opts.resolve_link(href, token.map[0] + 1 if token.map else None)
+                href = opts.resolve_link(href, token.map[0] + 1 if token.map else None) or "#"
                 if opts.placeholders:
                     return f'<a href="{href}"{_attrs(token)}>'
 
@@ -280,7 +367,13 @@ def _install_render_rules(md: MarkdownIt) -> None:
     md.add_render_rule("html_inline", raw_html("inline"))
     md.add_render_rule("table_open", table_open)
     md.add_render_rule("table_close", table_close)
-    md.options["highlight"] = _highlight
+    md.add_render_rule(
+        "fence",
+        lambda self, tokens, idx, options, env: _code_block(tokens[idx].content, tokens[idx].info),
+    )
+    md.add_render_rule(
+        "code_block", lambda self, tokens, idx, options, env: _code_block(tokens[idx].content, "")
+    )
 
 
 def _opening(tokens: Sequence[Token], idx: int) -> Token:
@@ -302,14 +395,14 @@ def render_html(tokens: Sequence[Token], options: RenderOptions) -> str:
     return md.renderer.render(list(tokens), md.options, {"omnipub": options})
 
 
-SANITIZE_TAGS = nh3.ALLOWED_TAGS | {"div", "span", "input", "section", "sup", "figure"}
+SANITIZE_TAGS = nh3.ALLOWED_TAGS | {"div", "span", "input", "label", "section", "sup", "figure"}
 SANITIZE_ATTRS = {
     **{k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items()},
     "*": {"id", "class"},
     "img": {"src", "alt", "title", "width", "height", "srcset", "sizes", "loading", "decoding"},
     "input": {"type", "checked", "disabled"},
     "a": {"href", "title", "hreflang"},
-    "div": {"role", "tabindex"},
+    "div": {"role", "tabindex", "aria-label"},
     "td": {"style"},
     "th": {"style"},
 }
@@ -385,6 +478,9 @@ def render_text(tokens: Sequence[Token]) -> str:
 #: Placeholders for link and image URLs in prerendered HTML; a channel fills them in.
 REF_SCHEME = "omnipub-ref"
 _REF = re.compile(r'(href|src)="omnipub-ref:([LI])(\d+)"')
+#: a whole link element with a placeholder (CommonMark links never nest, so the first
+#: `</a>` closes it)
+_LINK_ELEMENT = re.compile(r'<a\b[^>]*?\bhref="omnipub-ref:L(\d+)"[^>]*>(.*?)</a>', re.S)
 
 
 def pack(text: str) -> bytes:
@@ -487,24 +583,37 @@ def fill(
     resolve_link: LinkResolver,
     resolve_image: ImageResolver,
 ) -> str:
-    """Put a channel's URLs into prerendered HTML."""
-    cache: dict[tuple[str, int], str] = {}
+    """Put a channel's URLs into prerendered HTML; a link whose target resolves to None
+    becomes its bare text."""
+    hrefs: dict[int, str | None] = {}
+
+    def href_of(index: int) -> str | None:
+        if index not in hrefs:
+            href, line = pre.links[index]
+            hrefs[index] = resolve_link(href, line)
+        return hrefs[index]
+
+    def unlink(match: re.Match[str]) -> str:
+        if href_of(int(match.group(1))) is None:
+            return match.group(2)
+        return match.group(0)
+
+    if pre.links:
+        html_text = _LINK_ELEMENT.sub(unlink, html_text)
+    images: dict[int, str] = {}
 
     def replace(match: re.Match[str]) -> str:
         kind, index = match.group(2), int(match.group(3))
-        key = (kind, index)
-        if key not in cache:
-            if kind == "L":
-                href, line = pre.links[index]
-                cache[key] = f'href="{html.escape(resolve_link(href, line))}"'
-            else:
-                src, alt = pre.images[index]
-                info = resolve_image(src, alt, None)
-                attrs = [f'src="{html.escape(str(info.get("src", "")))}"']
-                for name in ("srcset", "sizes", "width", "height"):
-                    if info.get(name):
-                        attrs.append(f'{name}="{html.escape(str(info[name]))}"')
-                cache[key] = " ".join(attrs)
-        return cache[key]
+        if kind == "L":
+            return f'href="{html.escape(href_of(index) or "#")}"'
+        if index not in images:
+            src, alt = pre.images[index]
+            info = resolve_image(src, alt, None)
+            attrs = [f'src="{html.escape(str(info.get("src", "")))}"']
+            for name in ("srcset", "sizes", "width", "height"):
+                if info.get(name):
+                    attrs.append(f'{name}="{html.escape(str(info[name]))}"')
+            images[index] = " ".join(attrs)
+        return images[index]
 
     return _REF.sub(replace, html_text)

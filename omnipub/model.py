@@ -7,19 +7,25 @@ types join a channel by default, which per-channel options it accepts) arrives a
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .components import Registry
 from .config import SiteConfig
 from .diagnostics import Diagnostics, Location
+from .discover import markdown_stem
 from .document import Document, split_language
+from .foreign import what_and_hint
+from .frontmatter import unknown_key_hint
 from .ids import Lock, assign_ids
 from .items import ChannelView, Item
-from .paths import UnsafePath, check_site_path, check_slug, slugify
+from .paths import ID_HINT, UnsafePath, check_site_path, check_slug, id_problem, slugify
+from .permalinks import uses_date
 from .schema import PRESENTATION_FIELDS, CoercionError, FieldSpec, coerce
+from .taxonomy import check_tags
 
 
 @dataclass(frozen=True)
@@ -33,13 +39,28 @@ class ChannelTraits:
 
 @dataclass
 class SectionPage:
-    """A folder's `_index.md`: its title, summary and body per language."""
+    """A folder's `_index.md`: its title, summary and body per language. `name` is the
+    section's path below content/ (`docs/guides`)."""
 
     name: str
     lang: str
     title: str
     summary: str
     document: Document | None
+    aliases: list[str] = field(default_factory=list)
+    weight: int = 0
+
+
+#: what an `_index.md` may say (the rest of its front matter is reported)
+SECTION_FIELDS: dict[str, FieldSpec] = {
+    "title": FieldSpec("string"),
+    "summary": FieldSpec("text"),
+    "aliases": FieldSpec("list"),
+    "weight": FieldSpec("int"),
+    "cascade": FieldSpec("mapping"),
+    "lang": FieldSpec("string"),
+    "translation_of": FieldSpec("path"),
+}
 
 
 @dataclass
@@ -54,8 +75,12 @@ class Site:
     include_drafts: bool = False
     #: the components content may use: built-ins and the site's own
     components: Registry = field(default_factory=Registry)
+    #: every section's path (`docs`, `docs/guides`): top-level folders with items and
+    #: folders with an `_index.md`, at any depth
+    section_paths: list[str] = field(default_factory=list)
     by_key: dict[tuple[str, str], Item] = field(default_factory=dict)
     by_rel: dict[str, Item] = field(default_factory=dict)
+    _parents: dict[tuple[str, ...], dict[str, str | None]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.items.sort(key=lambda i: (i.rel, i.lang))
@@ -90,15 +115,61 @@ class Site:
         }
 
     def section_names(self) -> list[str]:
+        """Every section's path, at any depth, in path order (parents before children)."""
+        if self.section_paths:
+            return list(self.section_paths)
         names = {i.section for i in self.items if i.section}
         names |= {name for name, _lang in self.sections}
         return sorted(names)
+
+    def parent_section(self, name: str) -> str | None:
+        """The nearest enclosing section (None for a top-level one)."""
+        names = self.section_names()
+        parents = self._parents.get(tuple(names))
+        if parents is None:
+            known = set(names)
+            parents = {}
+            for section in names:
+                probe = posixpath.dirname(section)
+                while probe and probe not in known:
+                    probe = posixpath.dirname(probe)
+                parents[section] = probe or None
+            self._parents = {tuple(names): parents}
+        return parents.get(name)
+
+    def subsections(self, name: str | None) -> list[str]:
+        """The sections whose nearest enclosing section is `name` (None: the top level)."""
+        return [s for s in self.section_names() if self.parent_section(s) == name]
+
+    def subtree_counts(self, direct: Mapping[str | None, int]) -> dict[str, int]:
+        """Section -> how many items it and the sections inside it hold, from the count
+        directly in each (a section with items only in its subsections still lists them)."""
+        counts: dict[str, int] = dict.fromkeys(self.section_names(), 0)
+        for section, count in direct.items():
+            for name in self.section_chain(section):
+                counts[name] = counts.get(name, 0) + count
+        return counts
+
+    def section_chain(self, name: str | None) -> list[str]:
+        """`name` and the sections enclosing it, outermost first (for breadcrumbs)."""
+        chain: list[str] = []
+        while name:
+            chain.insert(0, name)
+            name = self.parent_section(name)
+        return chain
 
     def section_page(self, name: str, lang: str) -> SectionPage:
         return (
             self.sections.get((name, lang))
             or self.sections.get((name, self.config.default_language))
             or SectionPage(name, lang, self.config.section_title(name), "", None)
+        )
+
+    def section_member(self, item_section: str | None, section: str) -> bool:
+        """Is an item of `item_section` in `section` or below it (feeds show a section's
+        whole subtree)."""
+        return item_section is not None and (
+            item_section == section or item_section.startswith(section + "/")
         )
 
 
@@ -109,7 +180,7 @@ def _cascades(
     own: dict[str, dict[str, Any]] = {}
     for rel, doc in docs.items():
         name = posixpath.basename(rel)
-        stem, lang = split_language(name[:-3], set(config.languages))
+        stem, lang = split_language(markdown_stem(name) or name, set(config.languages))
         if stem != "_index" or lang:
             continue
         cascade = doc.data.get("cascade", {})
@@ -144,7 +215,24 @@ def _checked_cascade(
     types = config.types
     declared = str(cascade.get("type") or "")
     kept: dict[str, Any] = {}
+    known = (
+        set(types.fields_for(declared))
+        if declared in types.types
+        else {name for type_name in types.types for name in types.fields_for(type_name)}
+    )
     for key, value in cascade.items():
+        if key not in known:
+            line = doc.line_of(f"cascade.{key}") or doc.line_of("cascade")
+            what = f"type {declared!r}" if declared in types.types else "any type"
+            diagnostics.warning(
+                "front-matter.unknown",
+                f"unknown field 'cascade.{key}' (no field of {what}): it is passed to no item",
+                Location(doc.rel, line),
+                unknown_key_hint(
+                    key, sorted(known), "declare it under [types.NAME.fields] in omnipub.toml"
+                ),
+            )
+            continue
         if declared:
             spec = types.fields_for(declared).get(key) if declared in types.types else None
         else:  # the items' types decide; check only what every type reads the same way
@@ -179,9 +267,67 @@ def _cascade_for(rel: str, cascades: dict[str, dict[str, Any]]) -> dict[str, Any
     return {}
 
 
-def _section_of(rel: str) -> str | None:
-    parts = rel.split("/")
-    return parts[1] if len(parts) > 2 else None
+def _stem(rel: str) -> str:
+    """The file name without its Markdown suffix."""
+    name = posixpath.basename(rel)
+    return markdown_stem(name) or name
+
+
+def _content_path(folder: str) -> str:
+    """`content/docs/guides` -> `docs/guides`; content/ itself is ``."""
+    return folder[len("content/") :] if folder.startswith("content/") else ""
+
+
+def _item_key(folder: str, stem: str, index_folders: set[str]) -> str:
+    """A page bundle (`post/index.md`, `post/index.nb.md`) is the item `post`; a folder with
+    an `_index.md` is a section, so its `index.md` is not a bundle (it is reported)."""
+    if stem == "index" and folder != "content" and folder not in index_folders:
+        return folder
+    return posixpath.join(folder, stem)
+
+
+def _section_of(key: str, sections: set[str]) -> str | None:
+    """The nearest section enclosing the item `key` (`content/docs/guides/filters`)."""
+    probe = _content_path(posixpath.dirname(key))
+    while probe:
+        if probe in sections:
+            return probe
+        probe = posixpath.dirname(probe)
+    return None
+
+
+def find_sections(documents: Mapping[str, Document], languages: set[str]) -> set[str]:
+    """Section paths: every folder with an `_index.md`, and every top-level folder that
+    holds an item (a bundle at the top, `content/about/index.md`, is an item, not a
+    section)."""
+    index_folders = _index_folders(documents, languages)
+    found = {_content_path(f) for f in index_folders if f != "content"}
+    for rel in documents:
+        stem, _lang = split_language(_stem(rel), languages)
+        if stem == "_index":
+            continue
+        parts = _item_key(posixpath.dirname(rel), stem, index_folders).split("/")
+        if len(parts) > 2:
+            found.add(parts[1])
+    return found
+
+
+def _index_folders(documents: Mapping[str, Document], languages: set[str]) -> set[str]:
+    return {
+        posixpath.dirname(rel)
+        for rel in documents
+        if split_language(_stem(rel), languages)[0] == "_index"
+    }
+
+
+def permalink_for(section: str | None, permalinks: Mapping[str, str]) -> str | None:
+    """The `[permalinks]` pattern of the nearest section that sets one."""
+    probe = section
+    while probe:
+        if probe in permalinks:
+            return permalinks[probe]
+        probe = posixpath.dirname(probe)
+    return None
 
 
 class _ItemBuilder:
@@ -195,6 +341,9 @@ class _ItemBuilder:
         self.traits = traits
         self.diagnostics = diagnostics
         self.zone = config.timezone
+        #: section paths, and the folders holding an `_index.md` (see `find_sections`)
+        self.sections: set[str] = set()
+        self.index_folders: set[str] = set()
 
     def error(
         self,
@@ -204,17 +353,76 @@ class _ItemBuilder:
         key: str | None,
         hint: str | None = None,
         value: Any = None,
+        group: tuple[str, ...] | None = None,
+        group_hint: str | None = None,
     ) -> None:
-        """Report at `key`'s line, and at the column of `value` when it was read from there."""
+        """Report at `key`'s line, and at the column of `value` when it was read from there;
+        `group` names the problem when many files may share it (see `diagnostics.collapsed`)."""
         line = doc.line_of(key) if key else None
         column = getattr(value, "column", None) if line else None
-        self.diagnostics.error(code, message, Location(doc.rel, line or 1, column), hint)
+        where = Location(doc.rel, line or 1, column)
+        self.diagnostics.error(
+            code, message, where, hint, group=group, group_hint=group_hint or hint
+        )
 
     def warning(
-        self, doc: Document, code: str, message: str, key: str | None, hint: str | None = None
+        self,
+        doc: Document,
+        code: str,
+        message: str,
+        key: str | None,
+        hint: str | None = None,
+        group: tuple[str, ...] | None = None,
+        group_hint: str | None = None,
     ) -> None:
         line = doc.line_of(key) if key else None
-        self.diagnostics.warning(code, message, Location(doc.rel, line or 1), hint)
+        where = Location(doc.rel, line or 1)
+        self.diagnostics.warning(
+            code, message, where, hint, group=group, group_hint=group_hint or hint
+        )
+
+    def section_page(self, doc: Document, name: str, lang: str) -> SectionPage:
+        """An `_index.md`, its front matter checked like an item's: a typo in it (`sumary:`)
+        is reported, not silently dropped."""
+        values: dict[str, Any] = {}
+        for key, value in doc.data.items():
+            spec = SECTION_FIELDS.get(key)
+            if spec is None:
+                self.warning(
+                    doc,
+                    "front-matter.unknown",
+                    f"unknown field {key!r} for a section's _index.md",
+                    key,
+                    unknown_key_hint(
+                        key,
+                        sorted(SECTION_FIELDS),
+                        f"an _index.md reads: {', '.join(sorted(SECTION_FIELDS))}; defaults "
+                        "for the section's items go under cascade:",
+                    ),
+                )
+                continue
+            if value is None or key in ("cascade", "lang", "translation_of"):
+                continue
+            try:
+                values[key] = coerce(spec, value, self.zone)
+            except CoercionError as exc:
+                self.error(doc, "front-matter.type", f"{key!r} {exc}", key, exc.hint, value)
+        aliases = []
+        for alias in values.get("aliases") or []:
+            try:
+                aliases.append(check_site_path(str(alias)))
+            except UnsafePath as exc:
+                self.error(doc, "url.unsafe", f"alias {exc}", "aliases", "write /old/path/")
+        title = str(values.get("title") or "")
+        return SectionPage(
+            name=name,
+            lang=lang,
+            title=title or (self.config.section_title(name) if name else ""),
+            summary=str(values.get("summary") or ""),
+            document=doc,
+            aliases=aliases,
+            weight=int(values.get("weight") or 0),
+        )
 
     def validate(
         self, doc: Document, raw: Mapping[str, Any], type_name: str, is_translation: bool
@@ -224,13 +432,20 @@ class _ItemBuilder:
         for name, value in raw.items():
             spec = specs.get(name)
             if spec is None:
+                if name not in doc.data:
+                    continue  # a cascade's key for other types (checked at its _index.md)
+                declare = (
+                    f"declare it under [types.{type_name}.fields] in omnipub.toml, or check "
+                    "its spelling"
+                )
                 self.warning(
                     doc,
                     "front-matter.unknown",
                     f"unknown field {name!r} for type {type_name!r}",
                     name,
-                    f"declare it under [types.{type_name}.fields] in omnipub.toml, "
-                    "or check its spelling",
+                    unknown_key_hint(name, sorted(specs), declare),
+                    group=("unknown-field", type_name, name),
+                    group_hint=unknown_key_hint(name, sorted(specs), declare),
                 )
                 continue
             if name in ("channels", "cascade") or value is None:
@@ -242,12 +457,17 @@ class _ItemBuilder:
         if not is_translation:
             for name, spec in specs.items():
                 if spec.required and name not in fields and name not in raw:
+                    folder = posixpath.dirname(doc.rel)
                     self.error(
                         doc,
                         "front-matter.required",
                         f"{type_name} items need {name!r}",
                         None,
                         f"add '{name}: ...' to the front matter",
+                        group=("required", type_name, name, folder),
+                        group_hint=f"when they share one value, set it once for the folder: in "
+                        f"{folder}/_index.md write 'cascade: {{{name}: ...}}'; else add "
+                        f"'{name}: ...' to each file",
                     )
         return fields
 
@@ -424,7 +644,7 @@ def remake_items(
     todo: dict[tuple[str, str], Document] = {}
     for rel, doc in changed.items():
         old = site.by_rel.get(rel)
-        stem, lang = split_language(posixpath.basename(rel)[:-3], languages)
+        stem, lang = split_language(_stem(rel), languages)
         if old is None or stem == "_index":
             return None
         previous = old.document
@@ -436,6 +656,8 @@ def remake_items(
             for other in site.translations(old).values():
                 todo.setdefault(other.key, other.document)
     builder = _ItemBuilder(config, traits, diagnostics)
+    builder.sections = set(site.section_paths)
+    builder.index_folders = _index_folders(documents, languages)
     index_docs = {
         rel: doc
         for rel, doc in documents.items()
@@ -451,11 +673,13 @@ def remake_items(
             original = made.get(original_key) or site.by_key.get(original_key)
             if original is None:
                 return None
+        report_foreign(todo[key], diagnostics)
         item = _make_item(
             builder, todo[key], old.translation_key, old.id, old.lang, cascades, original
         )
         if item is None:
             return made  # the error is reported; the build fails
+        item.resources = old.resources  # a new file in a bundle is not an edit of its page
         _apply_visibility(item, original, site.now, site.include_drafts)
         made[key] = item
     return made
@@ -471,10 +695,15 @@ def build_site(
     include_drafts: bool = False,
     data: dict[str, Any] | None = None,
     components: Registry | None = None,
+    assets: Sequence[str] = (),
 ) -> Site:
-    """Turn parsed documents into the site model (no I/O)."""
+    """Turn parsed documents into the site model (no I/O); `assets` are the other files in
+    content/, of which those in a page bundle's folder become its resources."""
     languages = set(config.languages)
     builder = _ItemBuilder(config, traits, diagnostics)
+    builder.index_folders = _index_folders(documents, languages)
+    builder.sections = find_sections(documents, languages)
+    _check_permalinks(config, builder.sections, diagnostics)
     cascades = _cascades(documents, config, diagnostics)
     sections: dict[tuple[str, str], SectionPage] = {}
     home: dict[str, SectionPage] = {}
@@ -483,7 +712,8 @@ def build_site(
 
     for rel in sorted(documents):
         doc = documents[rel]
-        stem, lang = split_language(posixpath.basename(rel)[:-3], languages)
+        report_foreign(doc, diagnostics)
+        stem, lang = split_language(_stem(rel), languages)
         declared_lang = doc.data.get("lang")
         if declared_lang is not None and lang is None:
             lang = str(declared_lang)
@@ -500,24 +730,28 @@ def build_site(
         lang = lang or config.default_language
         folder = posixpath.dirname(rel)
         if stem == "_index":
-            page = SectionPage(
-                name="" if folder == "content" else folder.split("/")[1],
-                lang=lang,
-                title=str(doc.data.get("title", "")),
-                summary=str(doc.data.get("summary", "") or ""),
-                document=doc,
-            )
+            page = builder.section_page(doc, _content_path(folder), lang)
             if folder == "content":
                 home[lang] = page
             else:
-                page.title = page.title or config.section_title(page.name)
                 sections[(page.name, lang)] = page
             continue
-        key = posixpath.join(folder, stem)
+        if stem == "index" and folder in builder.index_folders and folder != "content":
+            builder.error(
+                doc,
+                "bundle.conflict",
+                f"{folder}/ has both an _index.md (a section) and an index.md (a page bundle)",
+                None,
+                "a folder is a section or one page: rename index.md to the page's name, or "
+                "delete the _index.md",
+            )
+            continue
+        key = _item_key(folder, stem, builder.index_folders)
         target = doc.data.get("translation_of")
         if target is not None:
             original_rel = posixpath.normpath(posixpath.join(folder, str(target)))
-            key = original_rel[:-3] if original_rel.endswith(".md") else original_rel
+            original_stem = split_language(_stem(original_rel), languages)[0]
+            key = _item_key(posixpath.dirname(original_rel), original_stem, builder.index_folders)
             if lang == config.default_language:
                 builder.error(
                     doc,
@@ -530,7 +764,18 @@ def build_site(
         if lang != config.default_language:
             translations.append((key, lang, doc))
         elif key in originals:
-            builder.error(doc, "translation.duplicate", f"two originals for {key}", None)
+            bundle = next((d.rel for d in (originals[key], doc) if _stem(d.rel) == "index"), None)
+            if bundle is not None:
+                builder.error(
+                    doc,
+                    "url.collision",
+                    f"{originals[key].rel} and this file are both the page {_content_path(key)}",
+                    None,
+                    f"{bundle} is a page bundle: its folder is the page; keep one of the two "
+                    "(move the other file's text into it)",
+                )
+            else:
+                builder.error(doc, "translation.duplicate", f"two originals for {key}", None)
         else:
             originals[key] = doc
 
@@ -550,6 +795,10 @@ def build_site(
     for key, doc in originals.items():
         given = doc.data.get("id")
         given_text = str(given) if given is not None else None
+        problem = id_problem(given_text) if given_text is not None else None
+        if problem:
+            builder.error(doc, "id.invalid", problem, "id", ID_HINT, given)
+            given_text = None  # reported; a derived id keeps the rest of the build going
         if given_text is not None:
             if given_text in seen_ids:
                 builder.error(
@@ -565,9 +814,12 @@ def build_site(
 
     items: list[Item] = []
     original_items: dict[str, Item] = {}
+    bundles = {key for key, doc in originals.items() if posixpath.dirname(doc.rel) == key}
+    resources = _resources(bundles, assets)
     for key, doc in sorted(originals.items()):
         item = _make_item(builder, doc, key, ids[key], config.default_language, cascades, None)
         if item:
+            item.resources = resources.get(key, ())
             items.append(item)
             original_items[key] = item
     for key, lang, doc in translations:
@@ -576,6 +828,7 @@ def build_site(
             continue
         item = _make_item(builder, doc, key, original.id, lang, cascades, original)
         if item:
+            item.resources = original.resources
             items.append(item)
 
     seen_lang: dict[tuple[str, str], str] = {}
@@ -590,6 +843,7 @@ def build_site(
                 None,
             )
         seen_lang[item.key] = item.rel
+    check_tags(items, diagnostics)
     return Site(
         config=config,
         now=now,
@@ -600,7 +854,50 @@ def build_site(
         lock=new_lock,
         include_drafts=include_drafts,
         components=components or Registry(),
+        section_paths=sorted(builder.sections),
     )
+
+
+def report_foreign(doc: Document, diagnostics: Diagnostics) -> None:
+    """Other tools' template code in a body: it would show as literal text."""
+    for found in doc.foreign:
+        what, hint = what_and_hint(found.kind)
+        diagnostics.warning(
+            "content.foreign-syntax",
+            f"{what} ({found.text}) is not run here: it shows as literal text",
+            Location(doc.rel, found.line, found.column),
+            hint,
+            group=("foreign", found.kind),
+            group_message=f"{what} is not run here: it shows as literal text",
+        )
+
+
+def _resources(bundles: set[str], assets: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Bundle key (its folder) -> the files below that folder, in path order."""
+    found: dict[str, list[str]] = {}
+    for rel in sorted(assets):
+        folder = posixpath.dirname(rel)
+        while folder.startswith("content/"):
+            if folder in bundles:
+                found.setdefault(folder, []).append(rel)
+                break
+            folder = posixpath.dirname(folder)
+    return {key: tuple(files) for key, files in found.items()}
+
+
+def _check_permalinks(config: SiteConfig, sections: set[str], diagnostics: Diagnostics) -> None:
+    """A `[permalinks]` entry for a section that does not exist is a typo until proven
+    otherwise: nothing would use it."""
+    for name in sorted(set(config.permalinks) - sections):
+        close = difflib.get_close_matches(name, sorted(sections), n=1)
+        diagnostics.warning(
+            "config.permalink",
+            f"[permalinks] names section {name!r}, which does not exist",
+            Location("omnipub.toml"),
+            f"did you mean {close[0]!r}?"
+            if close
+            else f"sections: {', '.join(sorted(sections)) or 'none'}",
+        )
 
 
 def _make_item(
@@ -615,7 +912,7 @@ def _make_item(
     config = builder.config
     cascade = _cascade_for(doc.rel, cascades)
     raw = {**cascade, **doc.data}
-    section = _section_of(doc.rel)
+    section = _section_of(key, builder.sections)
     type_name = str(raw.get("type") or (original.type if original else None) or "")
     if not type_name:
         type_name = "article" if section else "page"
@@ -690,10 +987,21 @@ def _make_item(
                 doc, "url.unsafe", f"alias {exc}", "aliases", "write aliases as /old/path/"
             )
     fields["aliases"] = aliases
+    permalink = permalink_for(section, config.permalinks)
+    if permalink and uses_date(permalink) and not fields.get("date"):
+        builder.error(
+            doc,
+            "front-matter.required",
+            f"section {section!r} has the dated permalink {permalink!r}, and this item has no date",
+            None,
+            "add 'date: 2026-05-01' to the front matter, or drop the date tokens from the "
+            "section's [permalinks] pattern",
+            group=("permalink-date", str(section)),
+        )
+        return None
     channels = builder.channel_views(doc, type_name, raw.get("channels"), fields)
-    if original is not None and raw.get("channels") is None:
-        # Presentation overrides are written in the original's language; targeting holds.
-        channels = {n: ChannelView(v.enabled, {}, v.options) for n, v in original.channels.items()}
+    if original is not None:
+        channels = _translated_views(original.channels, channels, raw.get("channels"))
     return Item(
         id=item_id,
         lang=lang,
@@ -706,4 +1014,31 @@ def _make_item(
         document=doc,
         channels=channels,
         is_original=original is None,
+        folder=_content_path(posixpath.dirname(key)),
+        permalink=permalink,
     )
+
+
+def _translated_views(
+    original: Mapping[str, ChannelView], own: Mapping[str, ChannelView], stated: Any
+) -> dict[str, ChannelView]:
+    """A translation's channel views: what it states replaces, the rest is the original's.
+
+    A translation that shortens the signage title must not drop the slide's hours and days:
+    options (targeting, schedules) and the on/off switch hold unless the translation states
+    them. Presentation overrides are written in the original's language, so only the
+    translation's own apply."""
+    entries = stated if isinstance(stated, dict) else {}
+    views: dict[str, ChannelView] = {}
+    for name, base in original.items():
+        mine, entry = own.get(name), entries.get(name)
+        if mine is None or (entry is None and not isinstance(stated, list)):
+            views[name] = ChannelView(base.enabled, {}, base.options)
+            continue
+        switched = not isinstance(entry, dict) or "enabled" in entry
+        views[name] = ChannelView(
+            mine.enabled if switched else base.enabled,
+            dict(mine.overrides),
+            {**base.options, **mine.options},
+        )
+    return views

@@ -5,11 +5,18 @@ from __future__ import annotations
 import posixpath
 import re
 from functools import lru_cache
-from urllib.parse import SplitResult, unquote, urljoin, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit
 
 from slugify import slugify as _slugify
 
 _SAFE_SLUG = re.compile(r"^[\w][\w\-.~]*$", re.UNICODE)
+#: an item id names files (app documents, slides) and sits in URLs and pages unescaped by
+#: some consumers: ASCII letters, digits, '-', '_' and '.', starting with a letter or digit
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+ID_HINT = (
+    "an id is up to 128 ASCII letters, digits, '-', '_' and '.', starting with a letter or "
+    "digit, such as prod-wool-blanket"
+)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -25,6 +32,20 @@ class UnsafePath(ValueError):
 def slugify(text: str) -> str:
     """ASCII slugs (`Ullgenser i merino` -> `ullgenser-i-merino`), stable across platforms."""
     return _slugify(text, allow_unicode=False) or "item"
+
+
+def id_problem(item_id: str) -> str | None:
+    """Why `item_id` cannot be an item's id, or None when it can."""
+    if _SAFE_ID.fullmatch(item_id):
+        return None
+    if not item_id:
+        return "id is empty"
+    bad = sorted({c for c in item_id if not re.fullmatch(r"[A-Za-z0-9_.-]", c)})
+    if bad:
+        return f"id {item_id!r} contains {', '.join(repr(c) for c in bad)}"
+    if len(item_id) > 128:
+        return f"id {item_id[:20]!r}... is longer than 128 characters"
+    return f"id {item_id!r} must start with a letter or digit"
 
 
 def check_slug(slug: str) -> str:
@@ -79,6 +100,12 @@ def path_for_url_path(url_path: str) -> str:
     if not clean or clean.endswith("/"):
         clean += "index.html"
     return check_output_path(clean)
+
+
+def quote_path(url_path: str) -> str:
+    """A path as it stands in a URL: percent-encoded where RFC 3986 asks (spaces, `%`, `#`,
+    `?`, non-ASCII letters of a slug), so a sitemap `<loc>` or an `href` is valid as is."""
+    return quote(url_path, safe="/-._~!$&'()*+,;=:@")
 
 
 def absolute_url(base_url: str, url_path: str) -> str:

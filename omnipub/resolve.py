@@ -7,9 +7,10 @@ Windows file systems) and any path that would leave its channel's folder.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .channel import Channel, Route
 from .depends import Usage, recording
@@ -30,6 +31,9 @@ class Plan:
     selected: dict[str, list[Item]] = field(default_factory=dict)
     #: web URL path -> (item id, lang), to resolve root-relative links in content
     web_paths: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: canonical URL path a hidden (expired, future, draft) item would have -> its key, so
+    #: a root-relative link to it is reported as such and shown as plain text
+    hidden_paths: dict[str, tuple[str, str]] = field(default_factory=dict)
     static_files: list[str] = field(default_factory=list)
     #: each channel's base URL, for links across channels
     base_urls: dict[str, str] = field(default_factory=dict)
@@ -67,18 +71,24 @@ def resolve(
         plan.reads[channel.name] = read
         plan.selected[channel.name] = selected
         plan.base_urls[channel.name] = channel.config.base_url
-        _check(channel, routes, diagnostics)
+        _check(channel, routes, site, diagnostics)
         plan.routes_by_channel[channel.name] = routes
         plan.routes.extend(routes)
         for route in routes:
             if route.item_id is not None and channel.output(route.output).kind == "item":
                 plan.item_routes[(channel.name, route.item_id, route.lang)] = route
                 if channel.name == site.config.canonical_channel:
-                    plan.web_paths[urlsplit(route.url).path] = (route.item_id, route.lang)
+                    path = unquote(urlsplit(route.url).path)  # as links in content write it
+                    plan.web_paths[path] = (route.item_id, route.lang)
+        if channel.name == site.config.canonical_channel:
+            base = urlsplit(channel.config.base_url).path.rstrip("/")
+            for item in site.hidden():
+                path = f"{base}{channel.language_prefix(item.lang)}{item.path_with(item.slug)}/"
+                plan.hidden_paths.setdefault(path, item.key)
     return plan
 
 
-def _check(channel: Channel, routes: list[Route], diagnostics: Diagnostics) -> None:
+def _check(channel: Channel, routes: list[Route], site: Site, diagnostics: Diagnostics) -> None:
     claimed: dict[str, Route] = {}
     for route in routes:
         where = Location(route.source) if route.source else None
@@ -95,18 +105,80 @@ def _check(channel: Channel, routes: list[Route], diagnostics: Diagnostics) -> N
         folded = route.path.casefold()
         other = claimed.get(folded)
         if other is not None:
-            same_case = other.path == route.path
-            what = "the same" if same_case else "a case-insensitively equal"
-            diagnostics.error(
-                "url.collision",
-                f"{channel.name}: {route.source or route.output} and "
-                f"{other.source or other.output} claim {what} output path "
-                f"({other.path} / {route.path})"
-                if not same_case
-                else f"{channel.name}: {route.source or route.output} and "
-                f"{other.source or other.output} both claim {route.path}",
-                where,
-                "give one of them another slug",
-            )
+            _collision(other, route, site, diagnostics)
             continue
         claimed[folded] = route
+
+
+def _collision(first: Route, second: Route, site: Site, diagnostics: Diagnostics) -> None:
+    """One error for two outputs at one path, at the line that gave the second its path,
+    naming the first at its own, with the fix for how they came to collide. It does not
+    name the channel: web and mobile share URLs, and one mistake is one error."""
+    same_case = first.path == second.path
+    what = "the same URL" if same_case else "URLs that differ only in letter case"
+    hint, key = _collision_hint(first, second, site)
+    here = _place(second, key, site)
+    there = _place(first, key, site)
+    diagnostics.error(
+        "url.collision",
+        f"{there or first.output} and this file claim {what} ({second.path})",
+        Location(here.path, here.line) if here else None,
+        hint,
+    )
+
+
+def _place(route: Route, key: str | None, site: Site) -> Location | None:
+    """Where a route's path comes from: the slug or aliases line of its source."""
+    if route.source is None:
+        return None
+    item = site.by_rel.get(route.source)
+    document = item.document if item is not None else _section_document(site, route.source)
+    line = None
+    if document is not None:
+        for name in (key, "slug", "aliases"):
+            if name and (line := document.line_of(name)):
+                break
+    return Location(route.source, line)
+
+
+def _section_document(site: Site, rel: str) -> Any:
+    for page in site.sections.values():
+        if page.document is not None and page.document.rel == rel:
+            return page.document
+    return None
+
+
+def _collision_hint(first: Route, second: Route, site: Site) -> tuple[str, str | None]:
+    """The fix that fits: an alias, a page bundle beside a file of its name, a file beside a
+    section folder of its name, or two slugs."""
+    outputs = {first.output, second.output}
+    if "alias" in outputs:
+        if outputs == {"alias"}:
+            return (
+                "two pages name the same old URL in 'aliases': an old URL can lead to one "
+                "page only; remove it from one of them",
+                "aliases",
+            )
+        return (
+            "an alias names a URL where a page is published: remove it from 'aliases' (the "
+            "page it names exists)",
+            "aliases",
+        )
+    sources = sorted(s for s in (first.source, second.source) if s)
+    bundle = [s for s in sources if posixpath.basename(s).startswith("index.")]
+    if len(sources) == 2 and bundle:
+        return (
+            f"{bundle[0]} is a page bundle: its folder is the page; keep one of the two "
+            "(move the other file's text into it, or give it another slug)",
+            None,
+        )
+    if any(posixpath.basename(s).startswith("_index.") for s in sources):
+        return (
+            "a file and a section folder of the same name share one URL: rename the file, "
+            "or give it another slug",
+            "slug",
+        )
+    return (
+        "give one of them another slug (slug: ... in its front matter)",
+        "slug",
+    )

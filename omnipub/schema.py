@@ -30,6 +30,7 @@ KINDS = (
     "links",
     "mapping",
     "currency",
+    "money",
 )
 
 
@@ -107,7 +108,7 @@ BUILTIN_TYPES: dict[str, dict[str, FieldSpec]] = {
     "page": {},
     "product": {
         "sku": FieldSpec("string", required=True, fact=True),
-        "price": FieldSpec("number", required=True, fact=True),
+        "price": FieldSpec("money", required=True, fact=True),
         "currency": FieldSpec("currency", required=True, fact=True),
         "availability": FieldSpec("enum", required=True, fact=True, choices=AVAILABILITY),
         "brand": FieldSpec("string"),
@@ -237,7 +238,7 @@ def coerce(spec: FieldSpec, value: Any, zone: ZoneInfo) -> Any:
         if is_text and re.fullmatch(r"[+-]?\d+", value.strip()):
             return int(value)
         raise CoercionError(f"must be a whole number, got {describe(value)}")
-    if kind == "number":
+    if kind in ("number", "money"):  # money: an amount in the type's currency field
         if isinstance(value, bool):
             raise CoercionError(f"must be a number, got {describe(value)}")
         if isinstance(value, int | Decimal):

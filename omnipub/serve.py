@@ -1,30 +1,41 @@
 """`omnipub serve`: build in memory, serve every channel, rebuild on change, reload tabs.
 
-Web is served at `/`, the other channels under `/_/<channel>/`, each built with its base URL
-pointing at the dev server. Only files of the in-memory build are served, so no request can
-reach outside it. A failed rebuild keeps the last good build served and shows its errors
-as an overlay in every open tab; the next good build clears it. The preview board at
-`/_preview/` shows one item in every channel side by side; it exists only here.
+The canonical channel (`[site] canonical_channel`) is served at `/`, the others under
+`/_/<channel>/`, each built with its base URL pointing at the dev server. Only files of an
+in-memory build are served, so no request can reach outside it, and a file is served only
+as a finished build published it. A failed rebuild keeps the last good build served and
+shows its errors, with the source lines around them, as an overlay in every open tab; the
+next good build clears it. The preview board at `/_preview/` (see `board.py`) shows every
+item and one item in every channel; `?at=` previews another instant, built on demand and
+kept in a small LRU, served under `/_at/<instant>/`.
+
+A dev server is reachable from every web page the developer has open, so it answers only to
+the host names it serves (DNS rebinding), refuses cross-site requests for previews, and
+never prints a traceback because a browser went away.
 """
 
 from __future__ import annotations
 
-import html
+import ipaddress
 import json
 import posixpath
 import socket
+import sys
 import threading
 import time
 import traceback
 import webbrowser
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import click
 
+from .board import ASSETS, Board, failed_page
 from .build import BuildOptions, BuildResult, build
 from .cli import SITE, cli, guarded
 from .diagnostics import BuildFailed, Diagnostic, OmnipubError, Severity, UsageError
@@ -33,29 +44,36 @@ from .publish import MemorySink
 from .schema import instant_problem
 from .watch import Coalescer, observe
 
-RELOAD_SCRIPT = """<script>(() => {
-  const source = new EventSource("/_omnipub/events");
-  source.addEventListener("reload", () => location.reload());
-  source.addEventListener("error", (event) => {
-    if (!event.data) return;
-    let box = document.getElementById("omnipub-overlay");
-    if (!box) {
-      box = document.createElement("pre");
-      box.id = "omnipub-overlay";
-      box.style.cssText = "position:fixed;inset:0;margin:0;padding:2rem;z-index:2147483647;" +
-        "background:rgba(20,0,0,.92);color:#fff;font:14px/1.5 monospace;overflow:auto";
-      document.body.appendChild(box);
-    }
-    box.textContent = JSON.parse(event.data).join("\\n\\n");
-  });
-})();</script>"""
+RELOAD_SCRIPT = '<script src="/_omnipub/reload.js"></script>'
+#: builds at other instants kept for the preview board (each holds a whole site in memory)
+PREVIEW_BUILDS = 4
+#: source lines shown above and below an error in the overlay
+EXCERPT_LINES = 3
+#: the board's own pages run only its own scripts and frame only this server's pages
+BOARD_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'self'"
+)
+STATIC = {
+    "reload.js": "text/javascript; charset=utf-8",
+    "board.js": "text/javascript; charset=utf-8",
+    "board.css": "text/css; charset=utf-8",
+}
 
 
 class Session:
-    """The last good build in memory, the current errors, and the open event streams."""
+    """The last good build in memory, the current errors, and builds at other instants."""
 
-    def __init__(self, options: BuildOptions, report: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        options: BuildOptions,
+        report: Callable[[str], None] | None = None,
+        base: str = "",
+    ) -> None:
         self.options = options
+        self.root = options.root.resolve()
+        self.base = base
         self.live = LiveBuild(options)
         self.report = report or (lambda text: None)
         self.sink: MemorySink | None = None
@@ -63,7 +81,14 @@ class Session:
         self.errors: list[Diagnostic] = []
         self.version = 0
         self.lock = threading.Condition()
-        self.previews: dict[str, tuple[BuildResult, MemorySink]] = {}
+        self.previews: OrderedDict[str, tuple[BuildResult, MemorySink]] = OrderedDict()
+        #: one preview build at a time: a burst of `?at=` requests cannot pile up builds
+        self.preview_lock = threading.Lock()
+
+    @property
+    def canonical(self) -> str:
+        result = self.result
+        return result.site.config.canonical_channel if result else ""
 
     def rebuild(self, changed: Iterable[str] = ()) -> bool:
         """Rebuild after `changed` files; never raises: errors go to the overlay."""
@@ -102,25 +127,75 @@ class Session:
         return True
 
     def preview_at(self, at: str) -> tuple[BuildResult, MemorySink]:
-        if at not in self.previews:
-            sink = MemorySink()
+        """The site as of `at` (already validated), served under `/_at/<at>/`.
+
+        At most PREVIEW_BUILDS instants are kept, least recently used first out; outputs equal
+        to the live build's share its bytes."""
+        with self.preview_lock:
+            if at in self.previews:
+                self.previews.move_to_end(at)
+                return self.previews[at]
+            prefix = f"{self.base}_at/{quote(at, safe='')}/"
             options = BuildOptions(
                 root=self.options.root,
                 at=at,
-                base_urls=self.options.base_urls,
+                base_urls={name: prefix + _mount(name, self.canonical) for name in self._names()},
                 write_lock=False,
                 drafts=self.options.drafts,
+                executor=self.options.executor,
             )
-            self.previews[at] = (build(options, sink=sink), sink)
-        return self.previews[at]
+            sink = MemorySink(previous=self.sink)
+            version = self.version
+            built = (build(options, sink=sink), sink)
+            with self.lock:
+                if version == self.version:  # else a rebuild came meanwhile: not kept stale
+                    self.previews[at] = built
+                    while len(self.previews) > PREVIEW_BUILDS:
+                        self.previews.popitem(last=False)
+            return built
+
+    def _names(self) -> list[str]:
+        return [c.name for c in self.result.channels] if self.result else []
+
+    def overlay(self) -> list[dict[str, Any]]:
+        """The current errors as the overlay shows them: located, with their source lines."""
+        return [
+            {**d.as_json(), "text": d.format(), "excerpt": excerpt(self.root, d)}
+            for d in self.errors
+        ]
 
 
-def _split(path: str) -> tuple[str, str]:
+def excerpt(root: Path, diagnostic: Diagnostic) -> list[dict[str, Any]]:
+    """The lines around a diagnostic's location, read from its file inside the site."""
+    where = diagnostic.location
+    if where is None or not where.line:
+        return []
+    path = (root / where.path).resolve()
+    try:
+        path.relative_to(root)
+        if path.stat().st_size > 10_000_000:
+            return []
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except (OSError, ValueError):
+        return []
+    first = max(1, where.line - EXCERPT_LINES)
+    last = min(len(lines), where.line + EXCERPT_LINES)
+    return [
+        {"n": n, "text": lines[n - 1], "current": n == where.line} for n in range(first, last + 1)
+    ]
+
+
+def _mount(channel: str, canonical: str) -> str:
+    """Where a channel is served, relative to the server's root."""
+    return "" if channel == canonical else f"_/{channel}/"
+
+
+def _split(path: str, canonical: str) -> tuple[str, str]:
     """URL path -> (channel, path inside it)."""
     if path.startswith("/_/"):
         channel, _sep, rest = path[3:].partition("/")
         return channel, rest
-    return "web", path.lstrip("/")
+    return canonical, path.lstrip("/")
 
 
 def _clean(path: str) -> str | None:
@@ -133,41 +208,104 @@ def _clean(path: str) -> str | None:
     return normal
 
 
+def host_allowed(header: str | None, allowed: frozenset[str]) -> bool:
+    """Is `Host: header` a name this server answers to?
+
+    IP literals are always fine (DNS rebinding needs a domain name), so are `localhost` and
+    its subdomains (browsers resolve them to loopback themselves), and the names in
+    `allowed` (the bound host and every `--allow-host`)."""
+    if not header:
+        return False
+    host = urlsplit(f"//{header}").hostname
+    if host is None:
+        return False
+    host = host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost") or host in allowed:
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+class DevServer(ThreadingHTTPServer):
+    """A threading HTTP server with a normal listen backlog, quiet about gone clients."""
+
+    daemon_threads = True
+    #: the default of 5 drops connections when a browser opens a page with many assets
+    request_queue_size = 128
+    allowed_hosts: frozenset[str] = frozenset()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return  # the browser navigated away or was closed mid-response: nothing to say
+        sys.stderr.write(f"omnipub serve: a request from {client_address[0]} failed (a bug):\n")
+        traceback.print_exc()
+
+
 def make_handler(session: Session) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "omnipub"
+        protocol_version = "HTTP/1.1"
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             return
 
-        def send(self, status: int, body: bytes, media_type: str) -> None:
+        def send(
+            self, status: int, body: bytes, media_type: str, headers: dict[str, str] | None = None
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", media_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
+
+        def text(self, status: int, message: str) -> None:
+            self.send(status, (message + "\n").encode(), "text/plain; charset=utf-8")
 
         def do_HEAD(self) -> None:  # noqa: N802
             self.do_GET()
 
         def do_GET(self) -> None:  # noqa: N802
+            allowed: frozenset[str] = getattr(self.server, "allowed_hosts", frozenset())
+            if not host_allowed(self.headers.get("Host"), allowed):
+                self.text(
+                    HTTPStatus.MISDIRECTED_REQUEST,
+                    f"omnipub serve does not answer to the host {self.headers.get('Host')!r}; "
+                    "to reach it under another name, start it with --allow-host NAME",
+                )
+                return
             parts = urlsplit(self.path)
             path = _clean(parts.path)
             if path is None:
-                self.send(HTTPStatus.BAD_REQUEST, b"bad path", "text/plain")
+                self.text(HTTPStatus.BAD_REQUEST, "bad path")
                 return
             if path == "/_omnipub/events":
                 self.events()
                 return
-            if path.startswith("/_preview"):
+            if path.startswith("/_omnipub/"):
+                self.asset(path[len("/_omnipub/") :])
+                return
+            if path == "/_preview" or path.startswith("/_preview/"):
                 self.preview(path, parse_qs(parts.query))
                 return
-            channel, rel = _split(path)
-            sink = session.sink
+            if path.startswith("/_at/"):
+                at, _sep, rest = path[len("/_at/") :].partition("/")
+                self.at_file(at, "/" + rest)
+                return
+            self.serve_file(session.sink, session.canonical, path)
+
+        def serve_file(self, sink: MemorySink | None, canonical: str, path: str) -> None:
+            channel, rel = _split(path, canonical)
             if sink is None or channel not in sink.files:
-                self.send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
+                self.text(HTTPStatus.NOT_FOUND, "not found")
                 return
             files, types = sink.files[channel], sink.media_types[channel]
             for candidate in (rel, posixpath.join(rel, "index.html") if rel else "index.html"):
@@ -179,7 +317,10 @@ def make_handler(session: Session) -> type[BaseHTTPRequestHandler]:
             self.file(HTTPStatus.NOT_FOUND, missing, "text/html")
 
         def file(self, status: int, body: bytes, media_type: str) -> None:
-            if media_type == "text/html":
+            # a page in the board's frames reloads with the board: a stream per frame would
+            # exhaust the browser's six connections per host
+            framed = self.headers.get("Sec-Fetch-Dest") == "iframe"
+            if media_type == "text/html" and not framed:
                 text = body.decode("utf-8", errors="replace")
                 marker = text.rfind("</body>")
                 text = (
@@ -188,18 +329,27 @@ def make_handler(session: Session) -> type[BaseHTTPRequestHandler]:
                     else (text + RELOAD_SCRIPT)
                 )
                 body = text.encode()
+            if media_type == "text/html":
                 media_type = "text/html; charset=utf-8"
             self.send(status, body, media_type)
+
+        def asset(self, name: str) -> None:
+            if name not in STATIC:
+                self.text(HTTPStatus.NOT_FOUND, "not found")
+                return
+            self.send(HTTPStatus.OK, (ASSETS / name).read_bytes(), STATIC[name])
 
         def events(self) -> None:
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-store")
+            self.send_header("Connection", "close")
             self.end_headers()
+            self.close_connection = True
             seen = session.version
             try:
                 if session.errors:
-                    self._event("error", [d.format() for d in session.errors])
+                    self._event("error", session.overlay())
                 while True:
                     with session.lock:
 
@@ -208,114 +358,86 @@ def make_handler(session: Session) -> type[BaseHTTPRequestHandler]:
 
                         session.lock.wait_for(moved, timeout=15)
                         changed, seen = session.version != seen, session.version
-                        errors = list(session.errors)
+                        errors = session.overlay() if session.errors else []
                     if not changed:
                         self.wfile.write(b": keep-alive\n\n")
                     elif errors:
-                        self._event("error", [d.format() for d in errors])
+                        self._event("error", errors)
                     else:
                         self._event("reload", {"version": seen})
                     self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError):
+            except (ConnectionError, TimeoutError):
                 return
 
         def _event(self, name: str, data: object) -> None:
             self.wfile.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
             self.wfile.flush()
 
+        def cross_site(self) -> bool:
+            """A request another site's page made (an <img> or fetch towards localhost)."""
+            return self.headers.get("Sec-Fetch-Site") == "cross-site"
+
+        def at_build(self, at: str) -> tuple[BuildResult, MemorySink] | None:
+            """The build as of `at`, or None after answering (400, 403 or the errors)."""
+            problem = instant_problem(at)
+            if problem:  # before the build, which would raise on it
+                self.text(HTTPStatus.BAD_REQUEST, f"bad 'at': {problem}")
+                return None
+            if self.cross_site():
+                self.text(HTTPStatus.FORBIDDEN, "previews are not built for other sites' pages")
+                return None
+            if session.result is None:
+                self.text(HTTPStatus.SERVICE_UNAVAILABLE, "no good build yet")
+                return None
+            try:
+                return session.preview_at(at)
+            except BuildFailed as failed:
+                page = failed_page([d.format() for d in failed.diagnostics], at)
+                self.board(page)
+                return None
+            except OmnipubError as exc:
+                self.text(HTTPStatus.BAD_REQUEST, f"bad 'at': {exc}")
+                return None
+
+        def at_file(self, at: str, path: str) -> None:
+            built = self.at_build(at)
+            if built is not None:
+                self.serve_file(built[1], built[0].site.config.canonical_channel, path)
+
+        def board(self, page: str, status: int = HTTPStatus.OK) -> None:
+            self.send(
+                status,
+                page.encode(),
+                "text/html; charset=utf-8",
+                {"Content-Security-Policy": BOARD_POLICY},
+            )
+
         def preview(self, path: str, query: dict[str, list[str]]) -> None:
             at = query["at"][0] if query.get("at") else None
-            problem = instant_problem(at) if at else None
-            if problem:  # before the build, which would raise on it
-                message = f"bad 'at': {problem}\n".encode()
-                self.send(HTTPStatus.BAD_REQUEST, message, "text/plain; charset=utf-8")
+            if at:
+                built = self.at_build(at)
+                if built is None:
+                    return
+                result: BuildResult | None = built[0]
+            else:
+                result = session.result
+            if result is None:
+                self.text(HTTPStatus.SERVICE_UNAVAILABLE, "no good build yet")
                 return
-            try:
-                result, sink = session.preview_at(at) if at else (session.result, session.sink)
-            except BuildFailed as failed:
-                body = "".join(f"<pre>{html.escape(d.format())}</pre>" for d in failed.diagnostics)
-                self.send(HTTPStatus.OK, body.encode(), "text/html; charset=utf-8")
+            view = Board(result, at)
+            item_id = unquote(path[len("/_preview") :].strip("/"))
+            if not item_id:
+                chosen = {k: v[0] for k, v in query.items() if v}
+                self.board(view.index(chosen))
                 return
-            if result is None or sink is None:
-                self.send(HTTPStatus.SERVICE_UNAVAILABLE, b"no good build yet", "text/plain")
-                return
-            item_id = path[len("/_preview") :].strip("/")
             lang = (query.get("lang") or [result.site.config.default_language])[0]
-            page = board(result, sink, item_id, lang, at) if item_id else index(result, at)
+            page = view.item(item_id, lang)
             if page is None:
-                self.send(HTTPStatus.NOT_FOUND, b"no such item", "text/plain")
+                self.text(HTTPStatus.NOT_FOUND, "no such item in that language")
                 return
-            self.file(HTTPStatus.OK, page.encode(), "text/html")
+            self.board(page)
 
     return Handler
-
-
-def _local(url: str) -> str:
-    return urlsplit(url).path
-
-
-def index(result: BuildResult, at: str | None) -> str:
-    rows = []
-    for item in result.site.items:
-        state = "visible" if item.visible else item.hidden_reason
-        channels = ", ".join(n for n in sorted(item.channels) if item.in_channel(n))
-        link = f"/_preview/{item.id}?lang={item.lang}" + (f"&at={at}" if at else "")
-        rows.append(
-            f"<tr><td><a href='{html.escape(link)}'>{html.escape(item.title)}</a></td>"
-            f"<td>{item.type}</td><td>{item.lang}</td><td>{state}</td><td>{channels}</td></tr>"
-        )
-    return (
-        "<!doctype html><meta charset=utf-8><title>Preview</title><body style='font-family:"
-        "system-ui;margin:2rem'><h1>Preview</h1><form><label>as of <input name=at "
-        f"value='{html.escape(at or '')}' placeholder='2026-12-24T09:00'></label> "
-        "<button>show</button></form><table cellpadding=6><tr><th>title<th>type<th>lang"
-        f"<th>visibility<th>channels</tr>{''.join(rows)}</table></body>"
-    )
-
-
-def board(
-    result: BuildResult, sink: MemorySink, item_id: str, lang: str, at: str | None
-) -> str | None:
-    item = result.site.by_key.get((item_id, lang))
-    if item is None:
-        return None
-    panes = []
-    for channel in ("web", "mobile"):
-        route = result.plan.item_routes.get((channel, item_id, lang))
-        if route:
-            width = "360px;height:740px" if channel == "mobile" else "100%;height:740px"
-            panes.append(
-                f"<section><h2>{channel}</h2><iframe src='{_local(route.url)}' "
-                f"style='width:{width};border:1px solid #ccc'></iframe></section>"
-            )
-    app = result.plan.item_routes.get(("app", item_id, lang))
-    if app:
-        document = json.loads(sink.files["app"][app.path])
-        blocks = html.escape(json.dumps(document.get("blocks", []), indent=1, ensure_ascii=False))
-        pretty = html.escape(json.dumps(document, indent=1, ensure_ascii=False))
-        panes.append(
-            "<section><h2>app</h2><div style='display:flex;gap:1rem'><pre style='max-height:"
-            f"600px;overflow:auto;flex:1'>{pretty}"
-            f"</pre><div style='flex:1'>{document.get('content_html', '')}<details><summary>blocks"
-            f"</summary><pre>{blocks}</pre></details></div></div></section>"
-        )
-    slides = [r for r in result.plan.routes_by_channel.get("signage", []) if r.item_id == item_id]
-    for route in slides:
-        panes.append(
-            f"<section><h2>signage {html.escape(str(route.param('screen')))}</h2>"
-            f"<iframe src='{_local(route.url)}' style='width:960px;height:540px;"
-            "border:1px solid #ccc'></iframe></section>"
-        )
-    warnings = [
-        d for d in result.diagnostics.warnings if d.location and d.location.path == item.rel
-    ]
-    notes = "".join(f"<pre>{html.escape(d.format())}</pre>" for d in warnings) or "<p>none</p>"
-    return (
-        f"<!doctype html><meta charset=utf-8><title>{html.escape(item.title)}</title>"
-        "<body style='font-family:system-ui;margin:2rem'>"
-        f"<p><a href='/_preview/'>all items</a> · as of {html.escape(at or 'now')}</p>"
-        f"<h1>{html.escape(item.title)}</h1><h2>warnings</h2>{notes}{''.join(panes)}</body>"
-    )
 
 
 def free_port_or_fail(host: str, port: int) -> None:
@@ -331,24 +453,26 @@ def free_port_or_fail(host: str, port: int) -> None:
 
 
 def start(
-    options: BuildOptions, host: str, port: int, report: Callable[[str], None] | None = None
+    options: BuildOptions,
+    host: str,
+    port: int,
+    report: Callable[[str], None] | None = None,
+    allow_hosts: Iterable[str] = (),
 ) -> tuple[ThreadingHTTPServer, Session, threading.Event]:
     """Build, start serving and watching; returns the server, the session and a stop flag."""
     free_port_or_fail(host, port)
-    server = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
+    server = DevServer((host, port), BaseHTTPRequestHandler)
+    server.allowed_hosts = frozenset(h.lower() for h in (host, *allow_hosts))
     real = server.server_address[1]
     base = f"http://{host}:{real}/"
     root = options.root.resolve()
-    config_channels = _channels(root)
-    options.base_urls = {
-        name: base if name == "web" else f"{base}_/{name}/" for name in config_channels
-    }
-    session = Session(options, report)
+    channels, canonical = _channels(root)
+    options.base_urls = {name: base + _mount(name, canonical) for name in channels}
+    session = Session(options, report, base)
     handler = Coalescer(root)
     observer = observe(root, handler)  # before the first build: edits during it count
     session.rebuild()
     server.RequestHandlerClass = make_handler(session)
-    server.daemon_threads = True
     stop = threading.Event()
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
@@ -366,12 +490,13 @@ def start(
     return server, session, stop
 
 
-def _channels(root: Path) -> list[str]:
+def _channels(root: Path) -> tuple[list[str], str]:
+    """The enabled channels and the canonical one, served at `/`."""
     from .config import load_config
     from .diagnostics import Diagnostics
 
     config = load_config(root, Diagnostics())
-    return list(config.enabled_channels)
+    return list(config.enabled_channels), config.canonical_channel
 
 
 @cli.command("serve")
@@ -383,14 +508,31 @@ def _channels(root: Path) -> list[str]:
     show_default=True,
     help="Address to bind; the default is reachable from this machine only.",
 )
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another host name to answer to (besides localhost, IP addresses and --host); "
+    "repeat for several.",
+)
 @click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
 @click.option("--drafts", is_flag=True, help="Include drafts.")
 @guarded
-def serve_command(site: Path, port: int, host: str, open_browser: bool, drafts: bool) -> None:
-    """Serve SITE with live reload: web at /, other channels at /_/<channel>/, and the
-    preview board at /_preview/."""
+def serve_command(
+    site: Path,
+    port: int,
+    host: str,
+    allow_hosts: tuple[str, ...],
+    open_browser: bool,
+    drafts: bool,
+) -> None:
+    """Serve SITE with live reload: the canonical channel at /, the others at /_/<channel>/,
+    and the preview board at /_preview/."""
     options = BuildOptions(root=site, drafts=drafts, write_lock=False)
-    server, session, stop = start(options, host, port, lambda text: click.echo(text, err=True))
+    server, session, stop = start(
+        options, host, port, lambda text: click.echo(text, err=True), allow_hosts
+    )
     url = f"http://{host}:{server.server_address[1]}/"
     click.echo(f"serving {site} at {url} (preview: {url}_preview/); Ctrl+C to stop", err=True)
     if open_browser:

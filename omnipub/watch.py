@@ -1,14 +1,18 @@
 """Watch mode: rebuild when sources change, survive any bad edit.
 
 Events from watchdog are filtered (editor droppings, the output and state folders),
-coalesced (a `git checkout` touching hundreds of files gives one rebuild), and every
-rebuild is incremental through the render cache. A failed build prints its errors and
-leaves the last good output in place; the next good save recovers.
+coalesced (a `git checkout` touching hundreds of files gives one rebuild), and held while
+a file is still being written (where the platform reports closes, as inotify does), so a
+large file being copied in is never read half-written. Every rebuild is incremental through
+the render cache. A failed build prints its errors and leaves the last good output in place;
+the next good save recovers. A symbolic link is judged by where it stands, not where it
+points, so a link added to the site is rebuilt and reported like any other file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 import traceback
@@ -30,12 +34,15 @@ CHANGES = frozenset({"created", "modified", "moved", "deleted", "closed"})
 #: editors save in bursts of a few milliseconds; `git checkout` keeps events coming
 QUIET_PERIOD = 0.025
 MAX_WAIT = 1.0
+#: a file opened for writing that has shown no activity for this long is taken as written
+#: (a writer that keeps a file open without writing would otherwise hold rebuilds forever)
+STALLED = 10.0
 
 
 def relevant(root: Path, path: str) -> bool:
     """Is a changed path one that a build reads?"""
-    try:
-        rel = Path(path).resolve().relative_to(root.resolve())
+    try:  # not resolved: a link's target may be anywhere, the link itself is what changed
+        rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(root))
     except ValueError:
         return False
     parts = rel.parts
@@ -53,11 +60,19 @@ class Coalescer(FileSystemEventHandler):
         self.first = 0.0
         self.last = 0.0
         self.condition = threading.Condition()
+        #: files just created, not yet opened (a copy creates, then opens to write)
+        self.fresh: set[str] = set()
+        #: files being written -> when they last showed activity
+        self.open: dict[str, float] = {}
+        #: whether this platform reports closes (seen once the first build read its files)
+        self.reports_closes = False
 
     #: set by `observe`, so that a source folder created later is watched too
     observer: BaseObserver | None = None
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if not event.is_directory:
+            self._track_writes(event)
         if event.event_type not in CHANGES:
             return  # "opened", "closed_no_write": the build itself reading its sources
         if event.is_directory and event.event_type == "modified":
@@ -78,6 +93,39 @@ class Coalescer(FileSystemEventHandler):
             self.last = now
             self.condition.notify_all()
 
+    def _track_writes(self, event: FileSystemEvent) -> None:
+        """Note which files are being written: created then opened, or modified, and not
+        closed since. Only where the platform reports closes (inotify): elsewhere a file
+        would be held until it stalled. A reader (the build itself) opens without writing
+        and holds nothing; its many events cost a set look-up each."""
+        path, kind = str(event.src_path), event.event_type
+        with self.condition:
+            if kind in ("closed", "closed_no_write"):
+                self.reports_closes = True
+                if self.open.pop(path, None) is not None:
+                    self.condition.notify_all()
+                self.fresh.discard(path)
+                return
+            if kind == "opened":
+                if path in self.fresh:
+                    self.fresh.discard(path)
+                    self.open[path] = time.monotonic()
+                return
+            if kind in ("deleted", "moved"):
+                self.open.pop(path, None)
+                self.fresh.discard(path)
+                return
+            if not self.reports_closes or not relevant(self.root, path):
+                return
+            if kind == "created":
+                self.fresh.add(path)
+            elif kind == "modified":
+                self.open[path] = time.monotonic()
+
+    def _writing(self, now: float) -> bool:
+        """Is a source file still being written (and not stalled)?"""
+        return any(now - last < STALLED for last in self.open.values())
+
     def _watch_new_folder(self, folder: Path) -> None:
         if self.observer is None or folder.parent != self.root or folder.name not in WATCHED:
             return
@@ -93,7 +141,7 @@ class Coalescer(FileSystemEventHandler):
             while True:
                 now = time.monotonic()
                 settled = now - self.last >= QUIET_PERIOD
-                if settled or now - self.first >= MAX_WAIT:
+                if (settled or now - self.first >= MAX_WAIT) and not self._writing(now):
                     batch, self.changed = self.changed, set()
                     return batch
                 self.condition.wait(QUIET_PERIOD)

@@ -149,7 +149,12 @@ def test_app_gets_typed_blocks_valid_against_the_published_schema(built) -> None
         "paragraph",
     ]
     product = blocks[1]
-    assert (product["id"], product["price"], product["currency"]) == ("winter-coat", 1299, "NOK")
+    # money as the rest of the app API states it: a decimal string with the minor units
+    assert (product["id"], product["price"], product["currency"]) == (
+        "winter-coat",
+        "1299.00",
+        "NOK",
+    )
     assert product["availability"] == "in_stock"
     assert product["url"] == "https://www.shop.example/products/winter-coat/"
     assert product["image"]["renditions"][0]["url"].startswith("https://api.shop.example/media/")
@@ -165,14 +170,25 @@ def test_app_gets_typed_blocks_valid_against_the_published_schema(built) -> None
         ],
     }
     assert blocks[9]["item_id"] == "winter-coat"
+    # links lead to the canonical pages by absolute URL, as a body's links do in the app
+    assert blocks[9]["href"] == "https://www.shop.example/products/winter-coat/"
+    assert blocks[7]["url"].startswith("https://www.shop.example/videos/clip.mp4")
     # inline mentions are links to the product, by id, with its price
     mention = blocks[0]["content"][1]
     assert mention["type"] == "link" and mention["item_id"] == "winter-coat"
+    assert mention["href"] == "https://www.shop.example/products/winter-coat/"
     assert mention["content"][0]["text"] == "Fjord winter coat – NOK1,299.00 (In stock)"
     # the web-view form is sanitized: no script, no click-to-load, a poster link instead
     assert "<script" not in guide["content_html"]
-    assert "Fjord winter coat – NOK1,299.00 (In stock)" in guide["content_text"]
-    assert "Layer up\n\nThree thin layers" in guide["content_text"]
+    html = lxml.html.fragment_fromstring(guide["content_html"], create_parent="div")
+    card = html.find_class("product-card")[0]
+    assert "NOK1,299.00" in card.text_content()
+    assert card.xpath(".//a/@href") == ["https://www.shop.example/products/winter-coat/"]
+    # every URL in it is absolute (the web view resolves them against nothing)
+    urls = html.xpath("//@href | //@src") + [
+        part.split()[0] for srcset in html.xpath("//@srcset") for part in srcset.split(",")
+    ]
+    assert urls and all(u.startswith(("https://", "mailto:")) for u in urls), urls
 
 
 def test_a_block_the_site_did_not_declare_fails_the_published_schema(built) -> None:

@@ -64,7 +64,7 @@ def test_a_price_edit_rerenders_embedding_pages_and_equals_a_clean_build(tmp_pat
     assert b"NOK1,499.00" in (public / "web" / guide["web"]).read_bytes()
     assert b"NOK1,499.00" in (public / "mobile" / guide["mobile"]).read_bytes()
     blocks = json.loads((public / "app" / guide["app"]).read_bytes())["blocks"]
-    assert [b["price"] for b in blocks if b["type"] == "product"] == [1499]
+    assert [b["price"] for b in blocks if b["type"] == "product"] == ["1499.00"]
     # the promotion embeds the card too, by SKU; its screen slide shows no body, so the
     # slide is kept as it was
     sale = routes_of(again, SALE)

@@ -165,7 +165,7 @@ ONE_ERROR_ONE_WARNING = GOOD + (
     "-- content/articles/bad.md --\n---\ntitle: Bad\n---\nSee [nothing](nothing.md).\n"
     "-- content/articles/odd.md --\n---\ntitle: Odd\ncolour: red\n---\n"
 )
-ERROR = "content/articles/bad.md:4: error[link.broken]"
+ERROR = "content/articles/bad.md:4:15: error[link.broken]"
 WARNING = "content/articles/odd.md:3: warning[front-matter.unknown]: unknown field 'colour'"
 
 

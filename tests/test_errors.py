@@ -82,7 +82,7 @@ CASES = {
         "-- content/articles/bad.md --\n---\ntitle: x\n---\nSee [draft](d.md).\n"
         "-- content/articles/d.md --\n---\ntitle: d\ndraft: true\n---\n",
         "content/articles/bad.md:4:",
-        "which is draft and not published",
+        "which is a draft and not published",
     ),
     "collision": (
         "-- content/articles/one.md --\n---\ntitle: One\nslug: same\n---\n"
@@ -127,7 +127,7 @@ CASES = {
     "broken-image": (
         "-- content/articles/bad.md --\n---\ntitle: x\n---\n\n![a kettle](/kettle.jpg)\n"
         "-- static/kettle.jpg --\nthis was saved as text\n",
-        "content/articles/bad.md:5: error[image.unreadable]",
+        "content/articles/bad.md:5:13: error[image.unreadable]",
         "its bytes are not an image",
     ),
     "svg-without-a-size": (

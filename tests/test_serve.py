@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import gc
+import http.client
+import http.server
 import json
+import os
+import select
 import socket
+import struct
 import time
 import urllib.error
 import urllib.request
+import weakref
 from pathlib import Path
 
 import pytest
@@ -14,7 +21,7 @@ import pytest
 from conftest import write_site
 from omnipub.build import BuildOptions
 from omnipub.diagnostics import UsageError
-from omnipub.serve import start
+from omnipub.serve import PREVIEW_BUILDS, DevServer, start
 
 SITE = """\
 -- omnipub.toml --
@@ -39,12 +46,14 @@ id: a
 title: Alpha
 ---
 First.
+-- static/hello.txt --
+hello
 """
 
 
 def get(url: str) -> tuple[int, str, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(url, timeout=60) as response:
             return response.status, response.headers["Content-Type"], response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers["Content-Type"], error.read()
@@ -74,7 +83,7 @@ def test_serves_every_channel_with_types_and_404(server) -> None:
     root, base, _session = server
     status, kind, body = get(base + "articles/a/")
     assert status == 200 and kind.startswith("text/html")
-    assert b"/_omnipub/events" in body and b"<h1>Alpha</h1>" in body
+    assert b"/_omnipub/reload.js" in body and b"<h1>Alpha</h1>" in body
     status, kind, body = get(base + "_/mobile/articles/a/")
     assert status == 200 and f'href="{base}articles/a/"'.encode() in body  # canonical to web
     status, kind, body = get(base + "_/app/items/a.json")
@@ -135,9 +144,13 @@ def test_preview_board(server) -> None:
     assert status == 200 and b"Alpha" in body
     status, _kind, body = get(base + "_preview/a?lang=en")
     assert status == 200
-    assert b"/articles/a/" in body and b"/_/mobile/articles/a/" in body and b"blocks" in body
-    status, _kind, body = get(base + "_preview/a?lang=en&at=2020-01-01T00:00")
-    assert status == 200
+    frames = [b'src="/articles/a/"', b'src="/_/mobile/articles/a/"', b'src="/_/app/items/a.json"']
+    assert all(frame in body for frame in frames)
+    assert b'data-width="390" data-height="844"' in body  # the mobile frame is phone-sized
+    status, _kind, body = get(base + "_preview/a?lang=en&at=2026-12-24T09:00")
+    assert status == 200 and b'src="/_at/2026-12-24T09%3A00/articles/a/"' in body
+    status, _kind, body = get(base + "_at/2026-12-24T09%3A00/articles/a/")
+    assert status == 200 and b"<h1>Alpha</h1>" in body
 
 
 def test_port_in_use_is_a_usage_error(tmp_path: Path) -> None:
@@ -148,3 +161,174 @@ def test_port_in_use_is_a_usage_error(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         with pytest.raises(UsageError, match="cannot listen"):
             start(BuildOptions(root=root), "127.0.0.1", port)
+
+
+def request(base: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    """A GET with exactly these headers (Host included when given)."""
+    parts = base.rstrip("/").split("//")[1]
+    host, port = parts.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.putrequest("GET", path, skip_host=True)
+    for name, value in headers.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, body
+
+
+def test_host_header_is_checked(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "site", SITE)
+    options = BuildOptions(root=root, executor="serial")
+    httpd, _session, stop = start(options, "127.0.0.1", 0, allow_hosts=["shop.test"])
+    base, port = f"http://127.0.0.1:{httpd.server_address[1]}/", httpd.server_address[1]
+    try:
+        for good in (f"127.0.0.1:{port}", f"localhost:{port}", "LOCALHOST", "shop.test:80"):
+            assert request(base, "/articles/a/", {"Host": good})[0] == 200, good
+        for evil in ("attacker.example", f"attacker.example:{port}", "127.0.0.1.evil.test"):
+            status, body = request(base, "/articles/a/", {"Host": evil})
+            assert status == 421 and b"--allow-host" in body and b"Alpha" not in body, evil
+        assert request(base, "/_preview/", {"Host": "rebound.example"})[0] == 421
+        assert request(base, "/articles/a/", {})[0] == 421  # no Host at all
+    finally:
+        stop.set()
+        httpd.shutdown()
+
+
+@pytest.mark.parametrize(
+    "path", ["/_preview/?at=garbage", "/_preview/a?at=2026-13-40", "/_at/tomorrow/articles/a/"]
+)
+def test_a_bad_instant_is_answered_400(server, path: str) -> None:
+    _root, base, _session = server
+    status, _kind, body = get(base.rstrip("/") + path)
+    assert status == 400 and b"bad 'at'" in body and b"2026-12-24T09:00" in body
+
+
+def test_preview_builds_are_bounded(server) -> None:
+    """Twenty instants keep at most PREVIEW_BUILDS builds alive: the others are freed, not
+    merely forgotten by the LRU (weak references to every build made say which live)."""
+    _root, base, session = server
+    made = []
+    for day in range(1, 21):
+        status, _kind, _body = get(base + f"_preview/a?lang=en&at=2026-11-{day:02d}T09:00")
+        assert status == 200
+        assert len(session.previews) <= PREVIEW_BUILDS
+        made.append(weakref.ref(session.previews[f"2026-11-{day:02d}T09:00"][0]))
+    gc.collect()
+    alive = [day for day, ref in enumerate(made, 1) if ref() is not None]
+    assert alive == [17, 18, 19, 20]
+    assert list(session.previews) == [f"2026-11-{d}T09:00" for d in range(17, 21)]
+    # another site's page cannot make the server build
+    status, _kind, _body = get_with(
+        base + "_preview/?at=2026-10-01", {"Sec-Fetch-Site": "cross-site"}
+    )
+    assert status == 403 and "2026-10-01" not in session.previews
+
+
+def get_with(url: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
+    try:
+        request = urllib.request.Request(url, headers=headers)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.headers["Content-Type"], response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], error.read()
+
+
+def test_gone_clients_print_no_traceback(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    root = write_site(tmp_path / "site", SITE)
+    (root / "static/big.bin").write_bytes(os.urandom(8_000_000))
+    httpd, _session, stop = start(BuildOptions(root=root, executor="serial"), "127.0.0.1", 0)
+    port = httpd.server_address[1]
+    try:
+        assert get(f"http://127.0.0.1:{port}/big.bin")[0] == 200
+        for _ in range(5):
+            client = socket.create_connection(("127.0.0.1", port))
+            client.sendall(f"GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            client.recv(1024)  # the response has started
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            client.close()  # a reset mid-body, as a closed tab gives
+        time.sleep(1.0)
+        assert get(f"http://127.0.0.1:{port}/articles/a/")[0] == 200  # still serving
+    finally:
+        stop.set()
+        httpd.shutdown()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "BrokenPipe" not in err and "ConnectionReset" not in err
+
+
+def test_listen_backlog_takes_a_burst_of_connections() -> None:
+    """A browser opening a page with many assets, or a load test: 100 connections arrive
+    before the server accepts any; none is dropped (the default backlog of 5 drops most)."""
+    server = DevServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    sockets = []
+    try:
+        for _ in range(100):
+            client = socket.socket()
+            client.setblocking(False)
+            client.connect_ex(server.server_address)
+            sockets.append(client)
+        deadline = time.monotonic() + 2.0
+        pending = set(sockets)
+        while pending and time.monotonic() < deadline:
+            _r, ready, _x = select.select([], list(pending), [], 0.1)
+            pending -= {s for s in ready if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0}
+        assert not pending, f"{len(pending)} of 100 connections were not accepted into the queue"
+    finally:
+        for client in sockets:
+            client.close()
+        server.server_close()
+
+
+def test_a_new_link_out_of_the_site_is_reported(server, tmp_path: Path) -> None:
+    root, base, session = server
+    outside = tmp_path / "outside.md"
+    outside.write_text("---\ntitle: Secret\n---\nsecret\n")
+    (root / "content/articles/leak.md").symlink_to(outside)
+    wait_for(lambda: any(d.code == "discover.symlink-outside" for d in session.errors))
+    problem = next(d for d in session.errors if d.code == "discover.symlink-outside")
+    assert str(problem.location) == "content/articles/leak.md"
+    assert b"Secret" not in get(base + "articles/leak/")[2]
+    (root / "content/articles/leak.md").unlink()
+    wait_for(lambda: not session.errors)
+
+
+def test_a_source_folder_linking_out_of_the_site_is_an_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from omnipub.cli import cli
+
+    root = write_site(tmp_path / "site", SITE)
+    elsewhere = tmp_path / "home"
+    elsewhere.mkdir()
+    (elsewhere / "id_rsa").write_text("PRIVATE KEY")
+    (root / "static/hello.txt").unlink()
+    (root / "static").rmdir()
+    (root / "static").symlink_to(elsewhere)
+    result = CliRunner().invoke(cli, ["build", str(root)])
+    assert result.exit_code == 1
+    assert "static: error[discover.symlink-outside]: the source folder static/ is a symbolic" in (
+        result.output
+    )
+    assert not (root / "public").exists()
+    httpd, session, stop = start(BuildOptions(root=root, executor="serial"), "127.0.0.1", 0)
+    try:
+        assert [d.code for d in session.errors] == ["discover.symlink-outside"]
+        port = httpd.server_address[1]
+        assert get(f"http://127.0.0.1:{port}/id_rsa")[0] != 200
+    finally:
+        stop.set()
+        httpd.shutdown()
+
+
+def test_a_file_is_served_only_once_written(server) -> None:
+    root, base, session = server
+    chunk = os.urandom(1_000_000)
+    with open(root / "static/video.bin", "wb") as partial:
+        partial.write(chunk)
+        partial.flush()
+        time.sleep(1.6)  # longer than any coalescing wait: a rebuild now would read half
+        assert get(base + "video.bin")[0] == 404
+        partial.write(chunk)
+    wait_for(lambda: get(base + "video.bin")[0] == 200)
+    assert get(base + "video.bin")[2] == chunk + chunk

@@ -196,7 +196,8 @@ def test_player_follows_durations_and_schedules_offline_too(browser, served, art
     page = context.new_page()
     try:
         # 08:00 in Oslo: "Second" (09:00-10:00) is off the air
-        page.clock.install(time="2026-12-02T07:00:00Z")
+        page.clock.install(time="2026-12-02T06:59:50Z")
+        page.clock.pause_at("2026-12-02T07:00:00Z")  # time moves only when the test says
         page.goto(base + "screens/oslo-door/?poll=2", wait_until="load")
         _until(page, "window.omnipubPlayer && !!window.omnipubPlayer.current", 5_000)
         assert _shown(page) == [ids["First"]]

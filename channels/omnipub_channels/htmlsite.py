@@ -27,9 +27,10 @@ from omnipub.items import Item, ItemView
 from omnipub.links import source_link
 from omnipub.markdown import highlight_css
 from omnipub.model import Site
-from omnipub.paths import path_for_url_path
+from omnipub.paths import path_for_url_path, quote_path
 from omnipub.resolve import Plan
 from omnipub.schema import AVAILABILITY_LABELS
+from omnipub.taxonomy import tag_slug
 from omnipub.templates import translate
 
 FEED_SIZE = 20
@@ -118,13 +119,10 @@ class HtmlSiteChannel(Channel):
     # --- URLs -------------------------------------------------------------------------------
 
     def url(self, url_path: str) -> str:
-        return self.config.base_url + url_path.lstrip("/")
+        return self.config.base_url + quote_path(url_path.lstrip("/"))
 
     def item_url_path(self, view: ItemView) -> str:
-        prefix = self.language_prefix(view.lang)
-        slug = view.fields.get("slug") or view.item.slug
-        section = f"{view.section}/" if view.section else ""
-        return f"{prefix}{section}{slug}/"
+        return f"{self.language_prefix(view.lang)}{view.path}/"
 
     def _route(self, output: str, url_path: str, lang: str, **params: Any) -> Route:
         item_id = params.pop("item_id", None)
@@ -159,8 +157,9 @@ class HtmlSiteChannel(Channel):
                     yield self._route("alias", alias, lang, target=view.id, source=view.rel)
             per_section = Counter(v.section for v in in_lang)
             per_tag = Counter(t for v in in_lang for t in set(v.tags))
+            in_tree = site.subtree_counts(per_section)
             for section in site.section_names():
-                if not per_section[section]:
+                if not in_tree.get(section):
                     continue
                 pages = max(1, math.ceil(per_section[section] / size))
                 for n in range(1, pages + 1):
@@ -175,6 +174,10 @@ class HtmlSiteChannel(Channel):
                     )
                 if self.feeds_enabled:
                     yield self._route("feed", f"{prefix}{section}/feed.xml", lang, section=section)
+                page = site.sections.get((section, lang))
+                for alias in page.aliases if page else ():
+                    source = page.document.rel if page and page.document else None
+                    yield self._route("alias", alias, lang, section=section, source=source)
             tags = sorted(per_tag)
             if tags:
                 yield self._route("tags", f"{prefix}tags/", lang)
@@ -183,7 +186,12 @@ class HtmlSiteChannel(Channel):
                 for n in range(1, pages + 1):
                     tail = f"page/{n}/" if n > 1 else ""
                     yield self._route(
-                        "tag", f"{prefix}tags/{tag}/{tail}", lang, tag=tag, page=n, pages=pages
+                        "tag",
+                        f"{prefix}tags/{tag_slug(tag)}/{tail}",
+                        lang,
+                        tag=tag,
+                        page=n,
+                        pages=pages,
                     )
 
     # --- rendering --------------------------------------------------------------------------
@@ -208,9 +216,17 @@ class HtmlSiteChannel(Channel):
                     "title": site.section_page(s, lang).title,
                     "url": ctx.url_for_path(f"{self.language_prefix(lang)}{s}/"),
                 }
-                for s in sorted({r.param("section") for r in ctx.routes("section", lang)})
+                for s in sorted(
+                    {r.param("section") for r in ctx.routes("section", lang)},
+                    key=lambda s: (site.section_page(s, lang).weight, s),
+                )
+                if "/" not in s
             ],
         )
+        here = route.param("section")
+        if route.output == "item" and route.item_id is not None:
+            shown = ctx.item(route.item_id, lang)
+            here = shown.section if shown is not None else None
         return {
             "route": route,
             "lang": lang,
@@ -223,12 +239,20 @@ class HtmlSiteChannel(Channel):
             if self.feeds_enabled
             else None,
             "sections": sections,
+            #: the top-level section the page is in, which the navigation marks
+            "nav_section": here.split("/")[0] if here else None,
+            "breadcrumbs": [],
             "languages": self.language_links(route, ctx),
             "availability_labels": AVAILABILITY_LABELS,
             "page_url": route.url,
             "alternate": None,
             "canonical": route.url,
+            "tag_url": lambda tag: self.tag_url(tag, lang, ctx),
         }
+
+    def tag_url(self, tag: str, lang: str, ctx: RenderContext) -> str:
+        """The listing of one tag: addressed by its slug, never by its spelling."""
+        return ctx.url_for_path(f"{self.language_prefix(lang)}tags/{tag_slug(tag)}/")
 
     def language_links(self, route: Route, ctx: RenderContext) -> list[dict[str, Any]]:
         """Where this page lives in each language (the same item, or the same listing)."""
@@ -256,6 +280,11 @@ class HtmlSiteChannel(Channel):
             return grouped
 
         return ctx.memo(("sections", lang), by_section).get(section, [])
+
+    def in_section(self, ctx: RenderContext, lang: str, section: str) -> list[ItemView]:
+        """Items of a section and of the sections inside it, newest first (a section's feed
+        carries its whole subtree)."""
+        return ctx.memo(("subtree", lang), lambda: by_subtree(ctx, lang)).get(section, [])
 
     def tagged(self, ctx: RenderContext, lang: str) -> dict[str, list[ItemView]]:
         def by_tag() -> dict[str, list[ItemView]]:
@@ -324,6 +353,7 @@ class HtmlSiteChannel(Channel):
     def context_item(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
         view = ctx.item(route.item_id or "", route.lang)
         assert view is not None
+        ctx.publish_resources(view)
         newer, older = self.neighbours(view, ctx)
         products = linked_items(view, ctx) if view.type == "promotion" else []
         return {
@@ -339,7 +369,38 @@ class HtmlSiteChannel(Channel):
             "products": products,
             "promotions": self.promotions_for(view, ctx) if view.type == "product" else [],
             "structured_data": self.structured_data(view, route, ctx),
+            "breadcrumbs": self.breadcrumbs(route, ctx, view.section),
         }
+
+    def section_url(self, ctx: RenderContext, lang: str, section: str) -> str:
+        return ctx.url_for_path(f"{self.language_prefix(lang)}{section}/")
+
+    def breadcrumbs(
+        self, route: Route, ctx: RenderContext, section: str | None
+    ) -> list[dict[str, Any]]:
+        """Home, then each section enclosing the page, outermost first (the page itself
+        is not one: the template shows its heading). Empty for a page outside sections."""
+        chain = ctx.site.section_chain(section)
+        if route.output == "section":
+            chain = chain[:-1]
+        if not chain and route.output != "section":
+            return []
+        lang = route.lang
+        home = ctx.site.home.get(lang) or ctx.site.home.get(ctx.site.config.default_language)
+        crumbs = [
+            {
+                "title": home.title if home and home.title else ctx.site.config.title,
+                "url": ctx.url_for_path(self.language_prefix(lang)),
+            }
+        ]
+        crumbs += [
+            {
+                "title": ctx.site.section_page(name, lang).title,
+                "url": self.section_url(ctx, lang, name),
+            }
+            for name in chain
+        ]
+        return crumbs
 
     def heading(self, view: ItemView, ctx: RenderContext) -> str:
         """The page's <title> and <h1> text."""
@@ -382,11 +443,26 @@ class HtmlSiteChannel(Channel):
         body = ""
         if info.document is not None and page.number == 1:
             body = ctx.html_of_document(info.document, route.lang)
+        listed = {r.param("section") for r in ctx.routes("section", route.lang)}
+        subsections = [
+            {
+                "title": ctx.site.section_page(name, route.lang).title,
+                "summary": ctx.site.section_page(name, route.lang).summary,
+                "url": self.section_url(ctx, route.lang, name),
+            }
+            for name in sorted(
+                ctx.site.subsections(section),
+                key=lambda name: (ctx.site.section_page(name, route.lang).weight, name),
+            )
+            if name in listed
+        ]
         return {
             "title": info.title,
             "summary": info.summary,
             "body": body,
             "page": page,
+            "subsections": subsections if page.number == 1 else [],
+            "breadcrumbs": self.breadcrumbs(route, ctx, section),
             "entries": self.summaries(page.items, ctx),
             "feed_url_section": ctx.url_for_path(
                 f"{self.language_prefix(route.lang)}{section}/feed.xml"
@@ -414,7 +490,7 @@ class HtmlSiteChannel(Channel):
             {
                 "name": tag,
                 "count": counts[tag],
-                "url": ctx.url_for_path(f"{self.language_prefix(route.lang)}tags/{tag}/"),
+                "url": self.tag_url(tag, route.lang, ctx),
             }
             for tag in sorted(counts)
         ]
@@ -434,6 +510,11 @@ class HtmlSiteChannel(Channel):
         }
 
     def context_alias(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
+        section = route.param("section")
+        if section is not None:  # an alias of a section's _index.md
+            url = self.url(f"{self.language_prefix(route.lang)}{section}/")
+            title = ctx.site.section_page(section, route.lang).title
+            return {"item": {"title": title}, "target_url": url, "canonical": url}
         target = ctx.item(route.param("target"), route.lang)
         assert target is not None
         return {"item": target, "target_url": ctx.url_for(target), "canonical": ctx.url_for(target)}
@@ -444,7 +525,7 @@ class HtmlSiteChannel(Channel):
     def context_feed(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
         section = route.param("section")
         members = (
-            ctx.items(route.lang) if section is None else self.members(ctx, route.lang, section)
+            ctx.items(route.lang) if section is None else self.in_section(ctx, route.lang, section)
         )
         # undated items (about, privacy) are not news, and dating them by the build instant
         # would change the feed on every build; they sort last (the order is the site's shape)
@@ -617,6 +698,15 @@ def linked_items(view: ItemView, ctx: RenderContext) -> list[ItemView]:
             if shown is not None and shown.item.visible:
                 found.append(shown)
     return found
+
+
+def by_subtree(ctx: RenderContext, lang: str) -> dict[str, list[ItemView]]:
+    """Section -> the items of its subtree, in the channel's order (newest first)."""
+    grouped: dict[str, list[ItemView]] = {}
+    for view in ctx.items(lang):
+        for name in ctx.site.section_chain(view.section):
+            grouped.setdefault(name, []).append(view)
+    return grouped
 
 
 def package_dir(module_file: str) -> Path:

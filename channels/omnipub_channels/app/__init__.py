@@ -1,9 +1,10 @@
 """The app channel: a static content API that native apps read from a CDN.
 
 - JSON Feed 1.1 feeds (all items, per section, per tag; per language), paginated with
-  `next_url`;
-- one JSON document per item and language: every typed field, sanitized HTML, plain text,
-  a block list for native rendering, links to other items by id;
+  `next_url`, carrying summaries (a feed named in `full_text` carries bodies);
+- one JSON document per item and language: every published field typed (references by id
+  and URL, money as decimal strings), sanitized HTML and a block list for native rendering
+  with absolute URLs, links to other items by id (see `documents.py`);
 - `manifest.json` (every item's path, content hash and modification date, and a build id)
   and `changes/<previous build id>.json` for delta sync, from the history kept in
   `omnipub.lock`;
@@ -15,13 +16,11 @@ the same bytes and the same build id.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,43 +29,33 @@ from omnipub.components import ComponentSpec
 from omnipub.context import RenderContext
 from omnipub.diagnostics import Diagnostics, Location
 from omnipub.items import Item, ItemView
-from omnipub.links import source_link
 from omnipub.model import Site
 from omnipub.render import RecordedOutputs
 from omnipub.resolve import Plan
+from omnipub.taxonomy import tag_slug
 
 from ..web import WebChannel
+from .documents import (
+    IMAGE_WIDTHS,
+    extension_fields,
+    fields_of,
+    jsonable,
+    links_of,
+    media,
+    summary_of,
+)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 JSONFEED = "https://jsonfeed.org/version/1.1"
 HERE = Path(__file__).resolve().parent
-IMAGE_WIDTHS = (320, 640, 1024)
 #: fact (as the consistency audit names it) -> the item document field that states it
 FACT_NAMES = {"price": "price", "currency": "currency", "availability": "availability"}
 WINDOW_NAMES = {
     "event": {"start": "start", "end": "end"},
     "promotion": {"start": "valid_from", "end": "valid_until"},
 }
-FACT_KEYS = {
-    "product": ("sku", "price", "currency", "availability", "brand", "gtin"),
-    "promotion": ("valid_from", "valid_until", "discount", "code"),
-    "event": ("start", "end", "store", "location", "registration_url"),
-}
-
-
-def jsonable(value: Any) -> Any:
-    """Typed front matter values as JSON: numbers as numbers, times as RFC 3339."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
+#: the feeds' own names in `[channels.app] full_text`: "all", "sections/<name>", "tags/<tag>"
+ALL_FEED = "all"
 
 
 def dumps(data: Any) -> bytes:
@@ -83,7 +72,11 @@ class AppChannel(Channel):
     template_fallbacks = ((WebChannel.package_dir or HERE) / "templates",)
     markdown = "blocks"
     default_types = None
-    config_keys = frozenset({"history"})
+    config_keys = frozenset({"history", "full_text"})
+    #: an item document, read as text in a panel about as wide as a phone's
+    preview_size = (480, 800)
+    #: a client reads the manifest first, then the change file for its build
+    entry_points = ("manifest.json", "changes/*.json")
     outputs = (
         OutputSpec("item", "application/json", "item", (), "items/[{lang}/]{id}.json"),
         OutputSpec(
@@ -108,8 +101,47 @@ class AppChannel(Channel):
             )
             history = 20
         self.history = history
+        self.full_text = self._full_text(raw.get("full_text", False), diagnostics)
         if "page_size" not in raw:
             self.config.page_size = 20
+
+    def _full_text(self, value: Any, diagnostics: Diagnostics) -> bool | frozenset[str]:
+        """Which feeds carry each item's whole body: true for all, or a list of feed names
+        ("all", "sections/<name>", "tags/<tag>"); the rest carry summaries."""
+        if isinstance(value, bool):
+            return value
+        sections = set(self.site_config.sections)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            wrong = [
+                v
+                for v in value
+                if not (
+                    v == ALL_FEED
+                    or (v.startswith("sections/") and v[len("sections/") :] in sections)
+                    or (v.startswith("tags/") and len(v) > len("tags/"))
+                )
+            ]
+            if not wrong:
+                return frozenset(value)
+            problem = f"channels.app.full_text names no feed: {', '.join(map(repr, wrong))}"
+        else:
+            problem = "channels.app.full_text must be true, false or a list of feed names"
+        diagnostics.error(
+            "config.value",
+            problem,
+            Location("omnipub.toml"),
+            hint='write true, or a list such as ["all", "sections/articles", "tags/recipes"]'
+            + (f" (sections: {', '.join(sorted(sections))})" if sections else ""),
+        )
+        return False
+
+    def feed_name(self, section: str | None, tag: str | None) -> str:
+        return f"sections/{section}" if section else f"tags/{tag}" if tag else ALL_FEED
+
+    def is_full_text(self, section: str | None, tag: str | None) -> bool:
+        if isinstance(self.full_text, bool):
+            return self.full_text
+        return self.feed_name(section, tag) in self.full_text
 
     # --- paths --------------------------------------------------------------------------------
 
@@ -149,12 +181,12 @@ class AppChannel(Channel):
                     "item", self.item_path(view.id, lang), lang, item_id=view.id, source=view.rel
                 )
             scopes: list[tuple[str, str | None, str | None, int]] = [("", None, None, len(in_lang))]
-            per_section = Counter(v.section for v in in_lang if v.section)
+            per_section = site.subtree_counts(Counter(v.section for v in in_lang))
             per_tag = Counter(t for v in in_lang for t in set(v.tags))
-            for name in sorted(per_section):
+            for name in sorted(n for n, count in per_section.items() if count):
                 scopes.append((f"sections/{name}/", name, None, per_section[name]))
             for name in sorted(per_tag):
-                scopes.append((f"tags/{name}/", None, name, per_tag[name]))
+                scopes.append((f"tags/{tag_slug(name)}/", None, name, per_tag[name]))
             for scope, section, tag, count in scopes:
                 pages = max(1, math.ceil(count / size))
                 for n in range(1, pages + 1):
@@ -179,23 +211,14 @@ class AppChannel(Channel):
             return [Artifact(route.path, "application/json", dumps(data))]
         return [Artifact(route.path, "application/feed+json", dumps(self.feed(route, ctx)))]
 
+    def resource_dir(self, route: Route) -> str:
+        """`items/ID/`: item documents share one folder, so each item's files get their own."""
+        return route.path[: -len(".json")]
+
     def item_document(self, view: ItemView, ctx: RenderContext) -> dict[str, Any]:
+        """The whole item: facts, references by id, media and body with absolute URLs."""
         item = view.item
-        fields = {k: jsonable(v) for k, v in sorted(view.fields.items())}
-        links = []
-        seen = set()
-        for ref in view.links:
-            link = source_link(item.rel, ref.target) if not ref.image else None
-            target = ctx.site.by_rel.get(link.target_rel) if link else None
-            if target is not None and target.visible and target.id not in seen:
-                seen.add(target.id)
-                links.append(
-                    {
-                        "id": target.id,
-                        "url": ctx.url_for((target.id, view.lang), "web")
-                        or ctx.url_for(target, "web"),
-                    }
-                )
+        ctx.publish_resources(view)
         translations = {
             lang: self.item_path(item.id, lang)
             for lang in ctx.site.languages
@@ -203,10 +226,10 @@ class AppChannel(Channel):
         }
         urls = {
             name: url
-            for name in sorted(ctx.plan.base_urls)
+            for name in sorted(ctx.site.config.enabled_channels)
             if (url := ctx.url_for(view, name)) is not None
         }
-        image = ctx.item_image(view, IMAGE_WIDTHS)
+        canonical = ctx.site.config.canonical_channel
         return {
             "schema_version": SCHEMA_VERSION,
             "id": item.id,
@@ -215,17 +238,16 @@ class AppChannel(Channel):
             "section": item.section,
             "title": view.title,
             "summary": view.summary or None,
-            "url": ctx.url_for(view, "web"),
+            "url": urls.get(canonical),
             "urls": urls,
             "date_published": jsonable(view.date),
             "date_modified": jsonable(view.updated),
             "tags": view.tags,
-            "fields": fields,
-            "image": _image(image),
-            "content_html": ctx.html(view, sanitized=True, widths=IMAGE_WIDTHS, sizes="100vw"),
-            "content_text": ctx.text(view),
-            "blocks": ctx.blocks(view, IMAGE_WIDTHS),
-            "links": links,
+            "fields": fields_of(view, ctx),
+            "image": media(ctx.item_image(view, IMAGE_WIDTHS, absolute=True)),
+            "content_html": self.body(view, ctx),
+            "blocks": ctx.blocks(view, IMAGE_WIDTHS, absolute=True),
+            "links": links_of(view, ctx),
             "translations": translations,
         }
 
@@ -267,6 +289,9 @@ class AppChannel(Channel):
             return ()
         return tuple(row["id"] for row in json.loads(data).get("removed", []))
 
+    def body(self, view: ItemView, ctx: RenderContext) -> str:
+        return ctx.html(view, sanitized=True, widths=IMAGE_WIDTHS, sizes="100vw", absolute=True)
+
     def feed(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
         section, tag, page = route.param("section"), route.param("tag"), route.param("page", 1)
         # a shared index: reading it depends on the site's shape, not on every item in it
@@ -281,12 +306,10 @@ class AppChannel(Channel):
         feed: dict[str, Any] = {
             "version": JSONFEED,
             "title": title,
-            "home_page_url": ctx.url_for_path("/", absolute=True)
-            if "web" not in ctx.plan.base_urls
-            else ctx.plan.base_urls["web"],
+            "home_page_url": self.home_page_url(ctx, route.lang),
             "feed_url": route.url,
             "language": ctx.site.config.languages[route.lang].code,
-            "items": [self.feed_item(v, ctx) for v in chunk],
+            "items": [self.feed_item(v, ctx, self.is_full_text(section, tag)) for v in chunk],
         }
         if ctx.site.config.description:
             feed["description"] = ctx.site.config.description
@@ -298,6 +321,19 @@ class AppChannel(Channel):
             )
         return feed
 
+    def home_page_url(self, ctx: RenderContext, lang: str) -> str:
+        """The canonical channel's home page in `lang` (the feed's site, for readers)."""
+        canonical = ctx.site.config.canonical_channel
+        homes = ctx.memo(
+            ("homes", canonical),
+            lambda: {
+                r.lang: r.url
+                for r in ctx.plan.routes_by_channel.get(canonical, [])
+                if r.output == "home"
+            },
+        )
+        return str(homes.get(lang) or self.config.base_url)
+
     def feed_members(
         self, ctx: RenderContext, lang: str
     ) -> dict[tuple[str | None, str | None], list[ItemView]]:
@@ -307,30 +343,34 @@ class AppChannel(Channel):
             groups: dict[tuple[str | None, str | None], list[ItemView]] = {}
             for v in ctx.items(lang):
                 groups.setdefault((None, None), []).append(v)
-                if v.section:
-                    groups.setdefault((v.section, None), []).append(v)
+                for section in ctx.site.section_chain(v.section):  # a section's whole subtree
+                    groups.setdefault((section, None), []).append(v)
                 for tag in dict.fromkeys(v.tags):
                     groups.setdefault((None, tag), []).append(v)
             return groups
 
         return ctx.memo(("app-feeds", lang), group)
 
-    def feed_item(self, view: ItemView, ctx: RenderContext) -> dict[str, Any]:
-        web = ctx.url_for(view, "web")
+    def feed_item(self, view: ItemView, ctx: RenderContext, full: bool) -> dict[str, Any]:
+        """A JSON Feed item: the summary as its text (or, in a full-text feed, the body);
+        what JSON Feed has no field for is under `_omnipub`."""
+        canonical = ctx.site.config.canonical_channel
         entry: dict[str, Any] = {
             "id": view.id,
-            "url": web or ctx.url_for(view, absolute=True),
+            "url": ctx.url_for(view, canonical) or ctx.url_for(view, absolute=True),
             "title": view.title,
-            # HTML only: the plain text is in the item document, and a feed carries each
-            # item in several scopes (all, section, tags), so text would double their weight
-            "content_html": ctx.html(view, sanitized=True, widths=IMAGE_WIDTHS, sizes="100vw"),
             "language": view.lang,
             "tags": view.tags,
         }
+        summary = summary_of(view, ctx)
+        if full:
+            entry["content_html"] = self.body(view, ctx)
+            if summary:
+                entry["summary"] = summary
+        else:
+            entry["content_text"] = summary
         if view.fields.get("external_url"):
             entry["external_url"] = view.fields["external_url"]
-        if view.summary:
-            entry["summary"] = view.summary
         if view.date:
             entry["date_published"] = jsonable(view.date)
         if view.updated:
@@ -338,24 +378,15 @@ class AppChannel(Channel):
         author = view.fields.get("author")
         if author:
             entry["authors"] = [{"name": author}]
-        image = ctx.item_image(view, IMAGE_WIDTHS)
-        if image:
-            entry["image"] = image["renditions"][-1]["url"]
-            entry["attachments"] = [
-                {
-                    "url": r["url"],
-                    "mime_type": r["media_type"],
-                    "title": f"{r['width']}x{r['height']}",
-                }
-                for r in image["renditions"]
-            ]
         extension: dict[str, Any] = {
             "type": view.type,
             "document": ctx.url_for(view, absolute=True),
+            **extension_fields(view, ctx),
         }
-        for key in FACT_KEYS.get(view.type, ()):
-            if view.fields.get(key) is not None:
-                extension[key] = jsonable(view.fields[key])
+        image = media(ctx.item_image(view, IMAGE_WIDTHS, absolute=True))
+        if image:
+            entry["image"] = image["url"]
+            extension["image"] = image
         entry["_omnipub"] = extension
         return entry
 
@@ -559,15 +590,3 @@ def with_site_blocks(schema: bytes, specs: list[ComponentSpec]) -> bytes:
             }
         )
     return (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
-
-
-def _image(image: dict[str, Any] | None) -> dict[str, Any] | None:
-    if image is None:
-        return None
-    return {
-        "alt": image.get("alt", ""),
-        "width": image["width"],
-        "height": image["height"],
-        "url": image["renditions"][-1]["url"],
-        "renditions": image["renditions"],
-    }

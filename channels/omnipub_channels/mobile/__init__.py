@@ -15,6 +15,7 @@ from omnipub.channel import Artifact, Route
 from omnipub.context import RenderContext
 from omnipub.diagnostics import Diagnostics, Location
 from omnipub.items import ItemView
+from omnipub.markdown import highlight_css
 
 from ..htmlsite import HtmlSiteChannel, html_outputs, package_dir
 from ..web import WebChannel
@@ -33,6 +34,8 @@ class MobileChannel(HtmlSiteChannel):
     image_widths = (320, 480, 640)
     image_sizes = "100vw"
     config_keys = frozenset({"budget_kb", "related"})
+    #: a common phone viewport (CSS pixels)
+    preview_size = (390, 844)
 
     def configure(self, raw: Mapping[str, Any], diagnostics: Diagnostics) -> None:
         super().configure(raw, diagnostics)
@@ -50,7 +53,8 @@ class MobileChannel(HtmlSiteChannel):
 
     def stylesheet(self) -> str:
         assert self.package_dir is not None
-        return (self.package_dir / "assets" / "style.css").read_text(encoding="utf-8")
+        own = (self.package_dir / "assets" / "style.css").read_text(encoding="utf-8")
+        return own + highlight_css()
 
     def common(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
         values = super().common(route, ctx)

@@ -17,14 +17,28 @@ from ..htmlsite import HtmlSiteChannel, html_outputs, package_dir
 
 MOBILE_MEDIA = "only screen and (max-width: 640px)"
 
-#: Netlify / Cloudflare Pages cache rules: fingerprinted files forever, the rest revalidated.
-HEADERS = """\
+#: What the site's own pages need and nothing more: its stylesheet, images and links on its
+#: own origin, no script but JSON-LD (which is data, not run), no plug-ins, no framing by
+#: other sites. Markdown tables align cells with `style` attributes, hence `style-src-attr`.
+#: A site embedding images or frames from elsewhere adds their origins in its own rules.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+)
+
+#: Netlify / Cloudflare Pages rules: fingerprinted files cached forever, the rest
+#: revalidated; every file carries the security policy.
+HEADERS = f"""\
 /assets/*
   Cache-Control: public, max-age=31536000, immutable
 /media/*
   Cache-Control: public, max-age=31536000, immutable
 /*
   Cache-Control: public, max-age=0, must-revalidate
+  Content-Security-Policy: {CONTENT_SECURITY_POLICY}
+  X-Content-Type-Options: nosniff
+  Referrer-Policy: strict-origin-when-cross-origin
 """
 
 
