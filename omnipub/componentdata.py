@@ -197,15 +197,40 @@ def check_use(
     if use.name == "button":
         link = source_link(rel, str(args["href"]))
         target = site.by_rel.get(link.target_rel) if link else None
-        if link is not None and (target is None or not target.visible):
-            what = "no such item" if target is None else f"{target.hidden_reason}, not published"
+        if link is not None and target is None:
             found.append(
                 Problem(
                     "component.link",
-                    f"{{button}} leads to {args['href']!r}: {what}",
+                    f"{{button}} leads to {args['href']!r}: no such item",
                     line,
                     column,
                     "check the path; it is relative to this file",
+                )
+            )
+        elif target is not None and target.hidden_reason in ("expired", "future"):
+            # hidden by the calendar alone: a date passing must not fail a build (as links)
+            when = "has expired" if target.hidden_reason == "expired" else "is not published yet"
+            found.append(
+                Problem(
+                    "link.unpublished",
+                    f"{{button}} leads to {args['href']!r}, which {when}: its label shows "
+                    "as plain text in this build",
+                    line,
+                    column,
+                    "the button returns by itself while the item is visible; remove it to stop "
+                    "this warning",
+                    warning=True,
+                )
+            )
+        elif target is not None and not target.visible:
+            found.append(
+                Problem(
+                    "component.link",
+                    f"{{button}} leads to {args['href']!r}: a {target.hidden_reason}, not "
+                    "published",
+                    line,
+                    column,
+                    "remove the button, or publish the target (drafts are built with --drafts)",
                 )
             )
         if not args.get("label") and not use.body_text:

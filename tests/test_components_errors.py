@@ -3,9 +3,11 @@ CLI exits 1 with no traceback."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from textwrap import dedent
 
+import lxml.html
 import pytest
 from click.testing import CliRunner
 
@@ -227,3 +229,58 @@ Text.
     assert [(o.key, str(o.value), o.line, o.column) for o in uses[1].options] == [
         ("title", "Inner", 19, 9)
     ]
+
+
+def test_a_button_to_an_expired_item_is_a_warning_and_its_label_as_text(site) -> None:
+    """As a link does: a date passing must not fail the build; the button returns by itself."""
+    root = site(
+        """
+        -- omnipub.toml --
+        [site]
+        title = "Test shop"
+        timezone = "Europe/Oslo"
+        default_language = "en"
+        [languages.en]
+        name = "English"
+        locale = "en_GB"
+        [channels.web]
+        base_url = "https://www.example.com/"
+        [channels.app]
+        base_url = "https://api.example.com/"
+        -- content/promotions/autumn.md --
+        ---
+        title: Autumn sale
+        type: article
+        date: 2026-09-01
+        expire_at: 2026-11-15
+        ---
+        Half price.
+        -- content/articles/a.md --
+        ---
+        title: A
+        ---
+        Intro.
+
+        :::{button} ../promotions/autumn.md
+        To the sale
+        :::
+        """
+    )
+    result, sink = build_memory(root, at="2026-11-01T12:00:00+01:00")
+    web = lxml.html.fromstring(sink.files["web"]["articles/a/index.html"])
+    assert [a.get("href") for a in web.find_class("button")] == ["/promotions/autumn/"]
+
+    result, sink = build_memory(root)
+    [warning] = result.diagnostics.warnings
+    assert (warning.code, str(warning.location)) == (
+        "link.unpublished",
+        "content/articles/a.md:6:1",
+    )
+    page = lxml.html.fromstring(sink.files["web"]["articles/a/index.html"])
+    assert not page.find_class("button") and not page.xpath("//main//a[contains(., 'sale')]")
+    assert page.find_class("cta")[0].text_content() == "To the sale"
+    [app] = [d for p, d in sink.files["app"].items() if p.startswith("items/")]
+    blocks = json.loads(app)["blocks"]
+    assert blocks[-1] == {"type": "paragraph", "content": [{"type": "text", "text": "To the sale"}]}
+    with pytest.raises(BuildFailed):
+        build_memory(root, strict=True)
