@@ -201,6 +201,16 @@ def _permalinks(
     return found
 
 
+#: tables no render reads: editing them (where to deploy) must not render every page again
+_NOT_RENDERED = frozenset({"deploy"})
+
+
+def _render_digest(data: dict[str, Any]) -> str:
+    """A digest of the settings renders depend on (every table but `_NOT_RENDERED`)."""
+    kept = {key: value for key, value in data.items() if key not in _NOT_RENDERED}
+    return hashlib.sha256(repr(sorted(kept.items())).encode()).hexdigest()
+
+
 def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
     """Read and check `omnipub.toml`; problems go to `diagnostics`, usage errors raise."""
     path = root / CONFIG_NAME
@@ -377,6 +387,6 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
         max_file_bytes=_max_file_bytes(
             site.get("max_file_mb", 10), where("max_file_mb"), diagnostics
         ),
-        digest=hashlib.sha256(raw_bytes).hexdigest(),
+        digest=_render_digest(data),
         raw=data,
     )

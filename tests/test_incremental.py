@@ -195,6 +195,21 @@ def test_unchanged_routes_are_reused_and_edits_rerender_dependents(tmp_path: Pat
     assert kettle.path not in rendered
 
 
+def test_deploy_settings_render_nothing_again(tmp_path: Path) -> None:
+    """`[deploy]` says where outputs go, not what they hold: editing it re-renders nothing,
+    while a setting pages show (the site title) re-renders them."""
+    root = write_site(tmp_path / "site", BASE)
+    options = BuildOptions(root=root, out_dir=tmp_path / "out", at=FIXED_AT, executor="serial")
+    build(options)
+    config = root / "omnipub.toml"
+    config.write_text(config.read_text() + '\n[deploy.web]\nurl = "s3://bucket/site"\n')
+    assert build(options).reports["web"].rendered == 0
+    config.write_text(config.read_text().replace("s3://bucket/site", "s3://bucket/other"))
+    assert build(options).reports["web"].rendered == 0
+    config.write_text(config.read_text().replace('title = "', 'title = "New ', 1))
+    assert build(options).reports["web"].rendered > 0
+
+
 def test_a_build_of_some_channels_does_not_lend_its_renders_to_a_build_of_all(
     tmp_path: Path,
 ) -> None:
