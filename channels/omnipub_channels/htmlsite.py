@@ -56,40 +56,14 @@ SCHEMA_AVAILABILITY = {
 def html_outputs(prefix: str) -> tuple[OutputSpec, ...]:
     """The outputs of an HTML site channel; template names carry no channel prefix."""
     return (
-        OutputSpec(
-            "item",
-            "text/html",
-            "item",
-            ("{type}.html", "item.html"),
-            "{lang}{section}/{slug}/index.html",
-            "{lang}{section}/{slug}/",
-        ),
-        OutputSpec("home", "text/html", "collection", ("home.html",), "{lang}index.html"),
-        OutputSpec(
-            "section",
-            "text/html",
-            "collection",
-            ("section.html", "list.html"),
-            "{lang}{section}/[page/{n}/]index.html",
-        ),
-        OutputSpec(
-            "tag",
-            "text/html",
-            "collection",
-            ("tag.html", "list.html"),
-            "{lang}tags/{tag}/[page/{n}/]index.html",
-        ),
-        OutputSpec("tags", "text/html", "collection", ("tags.html",), "{lang}tags/index.html"),
-        OutputSpec(
-            "feed",
-            "application/atom+xml",
-            "collection",
-            ("atom.xml",),
-            "{lang}[{section}/]feed.xml",
-            escaping="xml",
-        ),
-        OutputSpec("alias", "text/html", "collection", ("alias.html",), "{alias}index.html"),
-        OutputSpec("404", "text/html", "collection", ("404.html",), "{lang}404.html"),
+        OutputSpec("item", "text/html", "item", ("{type}.html", "item.html")),
+        OutputSpec("home", "text/html", "collection", ("home.html",)),
+        OutputSpec("section", "text/html", "collection", ("section.html", "list.html")),
+        OutputSpec("tag", "text/html", "collection", ("tag.html", "list.html")),
+        OutputSpec("tags", "text/html", "collection", ("tags.html",)),
+        OutputSpec("feed", "application/atom+xml", "collection", ("atom.xml",)),
+        OutputSpec("alias", "text/html", "collection", ("alias.html",)),
+        OutputSpec("404", "text/html", "collection", ("404.html",)),
     )
 
 

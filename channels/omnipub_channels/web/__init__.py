@@ -47,10 +47,8 @@ class WebChannel(HtmlSiteChannel):
     version = "1"
     package_dir = package_dir(__file__)
     outputs = html_outputs("web") + (
-        OutputSpec(
-            "sitemap", "application/xml", "asset", ("sitemap.xml",), "sitemap.xml", escaping="xml"
-        ),
-        OutputSpec("robots", "text/plain", "asset", ("robots.txt",), "robots.txt"),
+        OutputSpec("sitemap", "application/xml", "asset", ("sitemap.xml",)),
+        OutputSpec("robots", "text/plain", "asset", ("robots.txt",)),
     )
 
     def common(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
