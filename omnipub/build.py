@@ -436,7 +436,14 @@ def _build(
     stamp_key = inputs_key(options, prepared) if to_disk else ""
     lap("config")
 
-    # load
+    # load (a cache whose folders were replaced by files is put right first)
+    if options.use_cache:
+        for repaired in repair_layout(config.state_dir):
+            diagnostics.warning(
+                "cache.damaged",
+                f"{repaired}; that part of the cache is made again",
+                Location(".omnipub/cache"),
+            )
     variant = repr((config.markdown.allow_html, config.markdown.allowed_schemes))
     cache = DocumentCache(
         config.state_dir if options.use_cache else None, variant, memory, prepared.listed_at
@@ -466,13 +473,6 @@ def _build(
     # again, and a blob it shares damaged bytes with is rendered again (see `outputs.py`)
     state_dir = config.state_dir if options.use_cache else None
     out_dir = (options.out_dir or (root / config.output_dir)).resolve()
-    if state_dir:
-        for repaired in repair_layout(state_dir):
-            diagnostics.warning(
-                "cache.damaged",
-                f"{repaired}; that part of the cache is made again",
-                Location(".omnipub/cache"),
-            )
     materializer = Materializer(root, state_dir)
     for problem in [*cache.problems, *materializer.problems]:
         diagnostics.warning(
@@ -543,13 +543,6 @@ def _build(
     forget(job_key)
     if os.path.isfile(job_key):
         os.unlink(job_key)
-    if materializer.blobs.damaged:
-        diagnostics.warning(
-            "cache.damaged",
-            f"{len(materializer.blobs.damaged)} cached output(s) no longer matched their "
-            "content hash; they were deleted and rendered again",
-            Location(".omnipub/cache/blobs"),
-        )
     lap("render")
 
     # audit
@@ -563,6 +556,13 @@ def _build(
 
     # publish
     published = sink.publish(artifacts, materializer)
+    if materializer.blobs.damaged:  # found while reusing renders, or copies at publishing
+        diagnostics.warning(
+            "cache.damaged",
+            f"{len(materializer.blobs.damaged)} cached output(s) no longer matched their "
+            "content hash; they were deleted and rendered again",
+            Location(".omnipub/cache/blobs"),
+        )
     for name, stats in published.stats.items():
         report = reports[name]
         report.outputs, report.bytes = stats.files, stats.bytes
