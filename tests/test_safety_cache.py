@@ -190,9 +190,7 @@ SHAPES = {
     "a blob shard is a file": _replace_with_file(".omnipub/cache/blobs/SHARD"),
     "renditions/ is a file": _replace_with_file(".omnipub/cache/renditions"),
     "stamps.json is a list": _write(".omnipub/cache/stamps.json", "[1, 2]"),
-    "stamps.json rows are numbers": _write(
-        ".omnipub/cache/stamps.json", '{"content/index.md": 5}'
-    ),
+    "stamps.json rows are numbers": _write(".omnipub/cache/stamps.json", '{"content/index.md": 5}'),
     "images.json is a list": _write(".omnipub/cache/images.json", "[]"),
     "images.json rows are strings": _write(
         ".omnipub/cache/images.json", '{"static/tile.png": "x"}'

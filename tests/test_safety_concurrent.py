@@ -3,6 +3,7 @@ message) or fails at once with `--no-wait`; builds never interleave."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -12,8 +13,9 @@ from pathlib import Path
 
 from conftest import FIXED_AT, REPO, tree_of, write_site
 
-SITE = "".join(
-    f"""
+SITE = (
+    "".join(
+        f"""
 -- content/news/n{i}.md --
 ---
 title: News {i}
@@ -21,14 +23,16 @@ date: 2026-11-{i + 1:02d}
 ---
 Item {i}.
 """
-    for i in range(12)
-) + """
+        for i in range(12)
+    )
+    + """
 -- content/index.md --
 ---
 title: Home
 ---
 Welcome.
 """
+)
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "channels")])}
 
 
@@ -63,9 +67,7 @@ def test_concurrent_builds_end_byte_identical_to_a_clean_build(tmp_path: Path) -
             (fresh / "content/news/n3.md").write_text(page.read_text())
             shutil.rmtree(fresh / "public")
             assert finish(start(fresh, "--no-cache"))[0] == 0
-        assert tree_of(root / "public") == (
-            expected if round_ == 0 else tree_of(fresh / "public")
-        )
+        assert tree_of(root / "public") == (expected if round_ == 0 else tree_of(fresh / "public"))
     strays = [p for p in root.rglob("*") if p.name.endswith((".tmp", ".omnipub-new"))]
     assert strays == [] and sorted(os.listdir(tmp_path)) == ["fresh", "site"]
 
@@ -82,10 +84,8 @@ def test_a_second_build_waits_with_a_message_or_fails_with_no_wait(tmp_path: Pat
         assert "another build of this site is running (process 4242)" in err
         assert not (root / "public").exists()
         waiting = start(root)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             waiting.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            pass
         assert waiting.poll() is None  # still waiting
         held.seek(0)
         held.truncate()  # a holder that finished clears its name
