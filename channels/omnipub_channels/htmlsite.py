@@ -233,20 +233,51 @@ class HtmlSiteChannel(Channel):
         }
 
     def language_links(self, route: Route, ctx: RenderContext) -> list[dict[str, Any]]:
-        """Where this page lives in each language (the same item, or the same listing)."""
+        """Where this page lives in each language (the same item, or the same listing).
+
+        A listing has as many pages in a language as it has items there: page 3 of the
+        English products has no Norwegian twin, so the switcher leads to the first page of
+        the Norwegian listing; a page with no twin at all (an item or a tag in one language
+        only) leads to that language's home page. Only true twins are `exact` (named by
+        hreflang)."""
         links = []
         for lang in ctx.site.languages:
+            exact = True
             if route.item_id is not None and route.output == "item":
                 url = ctx.url_for((route.item_id, lang))
             else:
-                twin = [r for r in ctx.routes(route.output, lang) if r.params == route.params]
-                url = twin[0].url if twin else None
+                pages = self.listing_pages(ctx, route.output, lang).get(_listing_key(route), {})
+                url = pages.get(route.param("page", 1))
+                if url is None and pages:
+                    url, exact = pages[min(pages)], False
+            if url is None:
+                homes = ctx.routes("home", lang)
+                url, exact = (homes[0].url if homes else None), False
             if url:
                 language = ctx.site.config.languages[lang]
                 links.append(
-                    {"lang": lang, "name": language.name, "url": url, "current": lang == route.lang}
+                    {
+                        "lang": lang,
+                        "name": language.name,
+                        "url": url,
+                        "current": lang == route.lang,
+                        "exact": exact,
+                    }
                 )
         return links if len(links) > 1 else []
+
+    def listing_pages(
+        self, ctx: RenderContext, output: str, lang: str
+    ) -> dict[tuple[Any, ...], dict[int, str]]:
+        """(the listing's parameters but its page numbers) -> page number -> URL."""
+
+        def group() -> dict[tuple[Any, ...], dict[int, str]]:
+            found: dict[tuple[Any, ...], dict[int, str]] = {}
+            for r in ctx.routes(output, lang):
+                found.setdefault(_listing_key(r), {})[r.param("page", 1)] = r.url
+            return found
+
+        return ctx.memo(("listing-pages", output, lang), group)
 
     def members(self, ctx: RenderContext, lang: str, section: str | None) -> list[ItemView]:
         """Items of one section in one language, newest first (computed once per build)."""
@@ -577,6 +608,10 @@ def structured_data(
         data["@type"] = "WebPage"
     data["inLanguage"] = view.lang
     return data
+
+
+def _listing_key(route: Route) -> tuple[Any, ...]:
+    return tuple(p for p in route.params if p[0] not in ("page", "pages"))
 
 
 def linked_items(view: ItemView, ctx: RenderContext) -> list[ItemView]:
