@@ -8,6 +8,7 @@ and its own page size, image widths and stylesheet.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import heapq
 import math
@@ -28,6 +29,7 @@ from omnipub.paths import path_for_url_path
 from omnipub.templates import translate
 
 FEED_SIZE = 20
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: The web channel's rendition widths; structured data names the largest on every channel.
 WEB_IMAGE_WIDTHS = (480, 800, 1200)
 RELATED_COUNT = 3
@@ -487,7 +489,9 @@ class HtmlSiteChannel(Channel):
             for v in members
         ]
         stamps = (u for v in members if (u := v.updated) is not None)
-        updated = max(stamps, default=None) or ctx.now
+        # an empty feed is as old as the newest dated item of its language: the build
+        # instant would change it, and every deploy would list it, on every build
+        updated = max(stamps, default=None) or self.newest(ctx, route.lang)
         title = ctx.site.config.title
         if section:
             title = f"{title}: {ctx.site.section_page(section, route.lang).title}"
@@ -505,6 +509,15 @@ class HtmlSiteChannel(Channel):
             "home": home,
             "listing_url": listing,
         }
+
+    def newest(self, ctx: RenderContext, lang: str) -> dt.datetime:
+        """When the newest dated item of `lang` was last updated (the epoch if none is)."""
+
+        def find() -> dt.datetime:
+            stamps = [u for v in ctx.items(lang) if v.item.date is not None and (u := v.updated)]
+            return max(stamps, default=EPOCH)
+
+        return ctx.memo(("newest", lang), find)
 
     # --- structured data ----------------------------------------------------------------------
 
