@@ -66,7 +66,8 @@ class WebChannel(HtmlSiteChannel):
                 continue
             if route.param("page", 1) != 1:
                 continue
-            languages = self.language_links(route, ctx)
+            languages = [link for link in self.language_links(route, ctx) if link["exact"]]
+            languages = languages if len(languages) > 1 else []
             mobile = ctx.plan.twin(route, "mobile")
             lastmod = None
             if route.item_id is not None:
