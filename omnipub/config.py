@@ -114,7 +114,8 @@ class SiteConfig:
 
     def section_title(self, name: str) -> str:
         section = self.sections.get(name)
-        return section.title if section else name.replace("-", " ").title()
+        folder = name.rsplit("/", 1)[-1]  # a nested section is named by its own folder
+        return section.title if section else folder.replace("-", " ").title()
 
 
 def _line_of(text: str, key: str) -> int | None:
