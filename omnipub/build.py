@@ -14,6 +14,7 @@ import time
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ import yaml
 
 from . import registry
 from .audit import audit_leaks, audit_paths
-from .cache import DocumentCache, write_entry
+from .cache import DocumentCache, repair_layout, write_entry
 from .channel import Channel
 from .checks import consistency
 from .collector import collector_paused
@@ -30,10 +31,18 @@ from .components import check_components, load_components
 from .config import SiteConfig, load_config
 from .context import RenderContext
 from .depends import Digests, Key
-from .diagnostics import Diagnostic, Diagnostics, Location, Severity, UsageError
+from .diagnostics import (
+    Diagnostic,
+    Diagnostics,
+    Location,
+    Severity,
+    UsageError,
+    relative_path,
+)
 from .discover import SourceFile, discover
 from .document import Document, LoadError, parse_document
 from .executors import cpu_count, executor_for
+from .guard import exclusive
 from .i18n import CORE_CATALOGUES, Catalogue
 from .ids import Lock
 from .images import ImageInfo, index_images
@@ -41,7 +50,14 @@ from .incremental import Inputs, RenderCache, instant_parts, static_digest
 from .links import check_links, check_site_links
 from .model import Site, build_site, next_change
 from .outputs import damaged, record_path
-from .publish import DiskSink, Materializer, MemorySink, Published, read_manifest
+from .publish import (
+    DiskSink,
+    Materializer,
+    MemorySink,
+    Published,
+    manifest_damaged,
+    read_manifest,
+)
 from .render import ChannelOutput, Job, forget, register, render_channel
 from .resolve import Plan, resolve
 from .schema import parse_datetime
@@ -69,6 +85,10 @@ class BuildOptions:
     executor: str | None = None
     write_lock: bool = True
     progress: Callable[[str, int, int], None] | None = None
+    #: wait for another build of the site or output folder (else fail: `--no-wait`)
+    wait: bool = True
+    #: hears of waits for another build and of repairs after an interrupted one
+    report: Callable[[str], None] | None = None
 
 
 @dataclass
@@ -364,11 +384,28 @@ def build(
     """Run one full build; raises BuildFailed (with every problem) before writing anything.
 
     `memory` keeps parsed documents between builds of one process (see `live.py`);
-    `prepared` is `prepare(options)` when the caller already ran it."""
+    `prepared` is `prepare(options)` when the caller already ran it. A build to disk holds
+    the build lock (see `guard.py`)."""
     try:
-        return _build(options, sink, memory, prepared)
+        if sink is not None:
+            return _build(options, sink, memory, prepared)
+        prepared = prepared or prepare(options)
+        with owned(options, prepared.config) as waited:
+            if waited:  # the build we waited for may have changed what we listed
+                prepared = prepare(options)
+            return _build(options, sink, memory, prepared)
     finally:
         gc.unfreeze()  # what the stages froze (see `lap`) can be collected again
+
+
+def owned(options: BuildOptions, config: SiteConfig) -> AbstractContextManager[bool]:
+    """The output folder checked and both build locks held (see `guard.exclusive`)."""
+    if options.out_dir is not None:
+        out_dir, given_as = options.out_dir, f"--out {options.out_dir}"
+    else:
+        out_dir = config.root / config.output_dir
+        given_as = f"output_dir = {config.output_dir!r} in omnipub.toml"
+    return exclusive(config.root, out_dir.resolve(), given_as, options.wait, options.report)
 
 
 def _build(
@@ -405,7 +442,14 @@ def _build(
     stamp_key = inputs_key(options, prepared) if to_disk else ""
     lap("config")
 
-    # load
+    # load (a cache whose folders were replaced by files is put right first)
+    if options.use_cache:
+        for repaired in repair_layout(config.state_dir):
+            diagnostics.warning(
+                "cache.damaged",
+                f"{repaired}; that part of the cache is made again",
+                Location(".omnipub/cache"),
+            )
     cache = DocumentCache(
         config.state_dir if options.use_cache else None,
         document_variant(config),
@@ -414,7 +458,7 @@ def _build(
     )
     documents = load_documents(sources, config, cache, diagnostics)
     images: dict[str, ImageInfo] = index_images(
-        sources, config.state_dir if options.use_cache else None
+        sources, config.state_dir if options.use_cache else None, cache.problems
     )
     data = load_data(sources, diagnostics)
     components = load_components(sources, diagnostics)
@@ -451,12 +495,22 @@ def _build(
     # check what the last build published: a file deleted or altered since is written
     # again, and a blob it shares damaged bytes with is rendered again (see `outputs.py`)
     state_dir = config.state_dir if options.use_cache else None
-    out_dir = options.out_dir or (root / config.output_dir)
+    out_dir = (options.out_dir or (root / config.output_dir)).resolve()
     materializer = Materializer(root, state_dir)
+    for problem in [*cache.problems, *materializer.problems]:
+        diagnostics.warning(
+            "cache.damaged", f"{problem}; it is made again", Location(".omnipub/cache")
+        )
     if sink is None:
         record = record_path(state_dir, out_dir) if state_dir else None
         previous = read_manifest(out_dir)
-        broken = damaged(out_dir, previous, record, materializer.blobs)
+        if previous is None and manifest_damaged(out_dir):
+            diagnostics.warning(
+                "cache.damaged",
+                "the output's manifest is damaged; every channel is written again",
+                Location(relative_path(out_dir / ".omnipub/manifest.json", root)),
+            )
+        broken = damaged(out_dir, previous, record)
         partial = len(channels) < len(planned)
         sink = DiskSink(out_dir, record, broken, real=real, partial=partial)
     lap("check")
@@ -525,6 +579,13 @@ def _build(
 
     # publish
     published = sink.publish(artifacts, materializer)
+    if materializer.blobs.damaged:  # found while reusing renders, or copies at publishing
+        diagnostics.warning(
+            "cache.damaged",
+            f"{len(materializer.blobs.damaged)} cached output(s) no longer matched their "
+            "content hash; they were deleted and rendered again",
+            Location(".omnipub/cache/blobs"),
+        )
     for name, stats in published.stats.items():
         report = reports[name]
         report.outputs, report.bytes = stats.files, stats.bytes

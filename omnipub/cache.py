@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import pickle
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .atomic import replacing, write_bytes
 from .discover import RACY_NS
@@ -43,11 +46,10 @@ class DocumentCache:
         self.misses = 0
         self.stamps: dict[str, list[object]] = {}
         self._stamps_path = state_dir / "cache" / "stamps.json" if state_dir else None
-        if self._stamps_path and self._stamps_path.is_file():
-            try:
-                self.stamps = json.loads(self._stamps_path.read_text())
-            except ValueError:
-                self.stamps = {}
+        #: the cache files found damaged (and dropped), for a warning each
+        self.problems: list[str] = []
+        if self._stamps_path:  # rows of the wrong shape are dropped in `known_hash`
+            self.stamps = load_table(self._stamps_path, self.problems) or {}
         self.new_stamps: dict[str, list[object]] = {}
         #: stamps of files changed this close to their listing are not kept (see RACY_NS)
         self._racy_from = listed_at - RACY_NS if listed_at else None
@@ -55,8 +57,14 @@ class DocumentCache:
     def known_hash(self, rel: str, size: int, mtime_ns: int) -> str | None:
         """The content hash of a file whose size and mtime are unchanged."""
         entry = self.stamps.get(rel)
-        if entry and entry[0] == size and entry[1] == mtime_ns:
-            return str(entry[2])
+        if (
+            isinstance(entry, list)
+            and len(entry) == 3
+            and entry[0] == size
+            and entry[1] == mtime_ns
+            and isinstance(entry[2], str)
+        ):
+            return entry[2]
         return None
 
     def stamp(self, rel: str, size: int, mtime_ns: int, content_hash: str) -> None:
@@ -123,6 +131,60 @@ class DocumentCache:
 
 def write_entry(path: Path, document: Document) -> None:
     """Write one entry (a cache that cannot be written only costs a parse next time)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError), replacing(path) as handle:
-        pickle.dump((CACHE_VERSION, document), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with replacing(path) as handle:
+            pickle.dump((CACHE_VERSION, document), handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_table(
+    path: Path, problems: list[str], valid: Callable[[Any], bool] = lambda _v: True
+) -> dict[str, Any] | None:
+    """A JSON table of the cache (None when there is none). One that cannot be read or has
+    the wrong shape (damaged by hand or by a tool) is noted in `problems` and dropped: the
+    build makes it again instead of crashing or trusting it."""
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        problems.append(f"{path.parent.name}/{path.name} cannot be read ({exc.strerror})")
+        return None
+    try:
+        found = json.loads(text)
+    except ValueError:
+        found = None
+    if isinstance(found, dict) and all(valid(v) for v in found.values()):
+        return found
+    problems.append(f"{path.parent.name}/{path.name} is damaged")
+    return None
+
+
+#: the folders of `.omnipub/cache/`, each with 256 shard folders named by hash prefix
+SHARDED = ("documents", "blobs", "renditions")
+
+
+def repair_layout(state_dir: Path) -> list[str]:
+    """Put back the folders of the cache where something else took their place (a file
+    named `cache`, `documents` or a blob shard); the cache files that were there are
+    simply made again. Returns what was repaired, for a warning each.
+
+    Costs one listing of each sharded folder, so it runs on every build that renders."""
+    repaired: list[str] = []
+    cache = state_dir / "cache"
+    folders = [state_dir, cache, *(cache / name for name in SHARDED)]
+    for folder in folders:
+        if os.path.lexists(folder) and not folder.is_dir():
+            folder.unlink()
+            repaired.append(f"{folder.relative_to(state_dir.parent)} was not a folder")
+    for name in SHARDED:
+        try:
+            entries = list(os.scandir(cache / name))
+        except OSError:
+            continue
+        for entry in entries:
+            if len(entry.name) == 2 and not entry.is_dir():
+                os.unlink(entry.path)
+                rel = f"{state_dir.name}/cache/{name}/{entry.name}"
+                repaired.append(f"{rel} was not a folder")
+    return repaired

@@ -32,10 +32,8 @@ class OutputSpec:
     media_type: str
     #: "item": one per item (its primary page); "collection": listings, feeds; "asset"
     kind: str = "collection"
+    #: templates the channel renders this output with (a channel's own business)
     templates: tuple[str, ...] = ()
-    path_pattern: str = ""
-    url_pattern: str = ""
-    escaping: str = "html"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any, TypedDict
 import click
 
 from . import __version__
-from .build import BuildOptions, BuildSummary, build, prepare
+from .build import BuildOptions, BuildSummary, build, owned, prepare
 from .diagnostics import (
     EXIT_CONTENT,
     EXIT_USAGE,
@@ -245,6 +245,11 @@ def cli() -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Ignore and do not write .omnipub/cache.")
 @click.option(
+    "--no-wait",
+    is_flag=True,
+    help="Fail at once (exit 75) when another build of the site or output folder is running.",
+)
+@click.option(
     "--report",
     "report",
     type=click.Choice(["weight"]),
@@ -264,6 +269,7 @@ def build_command(
     watch: bool,
     executor: str | None,
     no_cache: bool,
+    no_wait: bool,
     report: tuple[str, ...],
 ) -> None:
     """Build SITE (default: the current folder) into its output folder."""
@@ -276,6 +282,8 @@ def build_command(
         strict=strict,
         executor=executor,
         use_cache=not no_cache,
+        wait=not no_wait,
+        report=lambda message: click.echo(message, err=True),
     )
     if watch:
         from .watch import watch_and_build
@@ -289,15 +297,18 @@ def build_command(
         )
     started = time.perf_counter()
     prepared = prepare(options)
-    summary = unchanged(options, prepared)
+    with owned(options, prepared.config) as waited:
+        if waited:  # the build we waited for may have changed what we listed
+            prepared = prepare(options)
+        summary = unchanged(options, prepared)
+        if summary is not None:
+            summary.timings["check"] = time.perf_counter() - started
+            manifest = (read_manifest(output_folder(options, prepared)) or {}) if report else {}
+        else:
+            result = build(options, prepared=prepared)
+            summary = result.summary()
+            manifest = result.published.manifest if result.published else {}
     built_channels = prepared.channels
-    if summary is not None:
-        summary.timings["check"] = time.perf_counter() - started
-        manifest = (read_manifest(output_folder(options, prepared)) or {}) if report else {}
-    else:
-        result = build(options, prepared=prepared)
-        summary = result.summary()
-        manifest = result.published.manifest if result.published else {}
     if interactive:
         click.echo("\r" + " " * 40 + "\r", nl=False, err=True)
     out_dir = out or (site / prepared.config.output_dir)
@@ -415,6 +426,46 @@ def list_command(site: Path, at: str | None, drafts: bool, as_json: bool) -> Non
         click.echo(f"{row['source']}  [{row['type']}, {row['lang']}, {row['visibility']}]")
         for name, url in row["urls"].items():
             click.echo(f"    {name:<8} {url}")
+
+
+@cli.group("lock")
+def lock_group() -> None:
+    """Work with omnipub.lock, the file that keeps item ids stable."""
+
+
+@lock_group.command("merge")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@guarded
+def lock_merge_command(paths: tuple[Path, ...]) -> None:
+    """Resolve a git conflict in omnipub.lock, keeping the ids of both sides.
+
+    With no argument (or a site folder): the conflict markers in SITE/omnipub.lock. With
+    three files BASE OURS THEIRS: a git merge driver (`omnipub lock merge %O %A %B`), which
+    writes the merge into OURS. Every choice between two sides is printed."""
+    from .lockfile import LOCK_NAME, dumps, merge, parse, sides
+
+    if len(paths) == 3:
+        base_path, ours_path, theirs_path = paths
+        base = parse(base_path.read_bytes()) if base_path.stat().st_size else None
+        merged, notes = merge(base, parse(ours_path.read_bytes()), parse(theirs_path.read_bytes()))
+        target = ours_path
+    elif len(paths) <= 1:
+        target = (paths[0] if paths else Path(".")) / LOCK_NAME
+        if not target.is_file():
+            raise UsageError(f"{target} does not exist", "run it in a site folder")
+        ours, theirs, base_text = sides(target.read_bytes().decode("utf-8", "replace"))
+        base = parse(base_text.encode()) if base_text is not None else None
+        merged, notes = merge(base, parse(ours.encode()), parse(theirs.encode()))
+    else:
+        raise UsageError(
+            "give a site folder, or three files BASE OURS THEIRS (as a git merge driver)"
+        )
+    for note in notes:
+        click.echo(f"lock merge: {note}", err=True)
+    from .atomic import write_bytes
+
+    write_bytes(target, dumps(merged).encode("utf-8"))
+    click.echo(f"merged {target}: {len(merged.ids)} ids, {len(merged.retired)} retired", err=True)
 
 
 @cli.command("new")

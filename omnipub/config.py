@@ -114,7 +114,8 @@ class SiteConfig:
 
     def section_title(self, name: str) -> str:
         section = self.sections.get(name)
-        return section.title if section else name.replace("-", " ").title()
+        folder = name.rsplit("/", 1)[-1]  # a nested section is named by its own folder
+        return section.title if section else folder.replace("-", " ").title()
 
 
 def _line_of(text: str, key: str) -> int | None:
@@ -199,6 +200,16 @@ def _permalinks(
         except PatternError as exc:
             diagnostics.error("config.permalink", str(exc), where(section), exc.hint)
     return found
+
+
+#: tables no render reads: editing them (where to deploy) must not render every page again
+_NOT_RENDERED = frozenset({"deploy"})
+
+
+def _render_digest(data: dict[str, Any]) -> str:
+    """A digest of the settings renders depend on (every table but `_NOT_RENDERED`)."""
+    kept = {key: value for key, value in data.items() if key not in _NOT_RENDERED}
+    return hashlib.sha256(repr(sorted(kept.items())).encode()).hexdigest()
 
 
 def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
@@ -377,6 +388,6 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
         max_file_bytes=_max_file_bytes(
             site.get("max_file_mb", 10), where("max_file_mb"), diagnostics
         ),
-        digest=hashlib.sha256(raw_bytes).hexdigest(),
+        digest=_render_digest(data),
         raw=data,
     )

@@ -1,7 +1,8 @@
 """Discover: walk a site into `SourceFile` records, in a stable order.
 
 The walk never follows a link out of the site, survives link loops, and skips the files
-editors and version control leave behind, so an editor's swap file never becomes a page.
+editors and version control leave behind, so an editor's swap file never becomes a page. A
+missing or empty content folder is an error, not an empty site.
 """
 
 from __future__ import annotations
@@ -160,6 +161,7 @@ def discover(config: SiteConfig, diagnostics: Diagnostics) -> list[SourceFile]:
                 kind_here = "asset"
                 _report_unread(rel, diagnostics)
             files.append(SourceFile(root / rel, rel, kind_here, stat.st_size, stat.st_mtime_ns))
+    _check_content(config, files, diagnostics)
     return files
 
 
@@ -177,3 +179,20 @@ def _report_unread(rel: str, diagnostics: Diagnostics) -> None:
         group=("content.unread", suffix),
         group_hint=what,
     )
+
+
+def _check_content(config: SiteConfig, files: list[SourceFile], diagnostics: Diagnostics) -> None:
+    """A site without content is an error, never an empty site: a folder moved away or
+    emptied for a moment (a rename, a `git checkout`) must not publish nothing and retire
+    every id. A site that really has no items yet says so with one Markdown file."""
+    hint = (
+        "restore it (a move or a checkout in progress?); publishing nothing would delete "
+        "every page and retire every item id"
+    )
+    where = Location(f"{config.content_dir.name}/")
+    if not config.content_dir.is_dir():
+        diagnostics.error("discover.no-content", "the content folder is missing", where, hint)
+    elif not any(source.kind == "content" for source in files):
+        diagnostics.error(
+            "discover.no-content", "the content folder holds no Markdown file", where, hint
+        )

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
-from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.dates import format_date, format_datetime, format_interval, format_time
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    get_currency_symbol,
+)
 
 CORE_CATALOGUES = Path(__file__).parent / "catalogues"
 
@@ -31,8 +37,30 @@ def locale_for(code: str) -> Locale:
 
 
 def price(amount: Decimal | float | int, currency: str, locale: str) -> str:
-    """`kr 1 299,00` for nb_NO, `1 299,00 €` for fr_FR, `£1,299.00` for en_GB."""
-    return format_currency(Decimal(str(amount)), currency, locale=locale_for(locale))
+    """`1 299,00 kr` for nb_NO, `1 299,00 €` for fr_FR, `£1,299.00` and `NOK 1,299.00` for
+    en_GB (CLDR's currency spacing, which Babel leaves out: a no-break space between a
+    currency code and the digits it touches)."""
+    found = locale_for(locale)
+    text = format_currency(Decimal(str(amount)), currency, locale=found)
+    return _currency_spacing(text, get_currency_symbol(currency, locale=found))
+
+
+def _currency_spacing(text: str, symbol: str) -> str:
+    """CLDR's default `currencySpacing`: where the symbol's end next to a digit is not a
+    symbol or space character (a letter: `NOK`, `CHF`), put U+00A0 between them."""
+    at = text.find(symbol)
+    if at < 0 or not symbol:
+        return text
+    end = at + len(symbol)
+    if end < len(text) and text[end].isdigit() and _wordlike(symbol[-1]):
+        return text[:end] + "\u00a0" + text[end:]
+    if at > 0 and text[at - 1].isdigit() and _wordlike(symbol[0]):
+        return text[:at] + "\u00a0" + text[at:]
+    return text
+
+
+def _wordlike(char: str) -> bool:
+    return unicodedata.category(char)[0] not in "SZ"
 
 
 def money(amount: Decimal, currency: str | None) -> str:
@@ -57,6 +85,25 @@ def date(value: dt.datetime | dt.date, locale: str, form: str = "long") -> str:
 
 def datetime(value: dt.datetime, locale: str, form: str = "medium") -> str:
     return format_datetime(value, form, tzinfo=value.tzinfo, locale=locale_for(locale))
+
+
+def span(start: dt.datetime, end: dt.datetime, locale: str) -> str:
+    """When an event happens, in its own time zone (the offset it was written with), to
+    the minute: `6 February 2027, 14:00–16:00`, or both ends in full across days."""
+    found = locale_for(locale)
+    zone = start.tzinfo
+    end = end.astimezone(zone) if zone is not None and end.tzinfo is not None else end
+    hours = "hm" if "h" in found.time_formats["short"].pattern else "Hm"
+    joined = str(found.datetime_formats["medium"]).replace("'", "")
+    if start.date() == end.date():
+        day = format_date(start.date(), "long", locale=found)
+        return joined.format(format_interval(start, end, hours, tzinfo=zone, locale=found), day)
+
+    def moment(value: dt.datetime) -> str:
+        clock = format_time(value, "short", tzinfo=zone, locale=found)
+        return joined.format(clock, format_date(value.date(), "long", locale=found))
+
+    return str(found.interval_formats[None]).format(moment(start), moment(end))
 
 
 def time(value: dt.datetime, locale: str, form: str = "short") -> str:

@@ -5,54 +5,38 @@ one from the source path (so a fresh clone without the lock still gets the same 
 records it in the lock with the file's content hash. On a later build a source path the lock
 does not know is matched to a vanished path with the same content: that is a rename or a
 move, and the id follows it. Ids that were ever used are kept, so none is ever reused.
-The lock also carries small per-channel state (the app channel's build history).
+The lock also carries small per-channel state (the app channel's build history). Its
+format, and how it survives git merges, are in `lockfile.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .atomic import write_bytes
+from .lockfile import LOCK_NAME, LockData, dumps, parse
 
-LOCK_NAME = "omnipub.lock"
-LOCK_VERSION = 1
+__all__ = ["LOCK_NAME", "Lock", "assign_ids", "derived_id"]
 
 
 @dataclass
-class Lock:
-    #: id -> {"path": translation key, "hash": content hash of the original}
-    ids: dict[str, dict[str, str]] = field(default_factory=dict)
-    #: ids no longer in use; never handed out again
-    retired: set[str] = field(default_factory=set)
-    channels: dict[str, Any] = field(default_factory=dict)
+class Lock(LockData):
+    """The lock as a build reads and writes it (its text: see `lockfile.py`)."""
 
     @classmethod
     def read(cls, root: Path) -> Lock:
-        path = root / LOCK_NAME
+        """The site's lock; none yet is an empty one, a damaged one a `LockProblem`."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            raw = (root / LOCK_NAME).read_bytes()
+        except FileNotFoundError:
             return cls()
-        if not isinstance(data, dict) or data.get("version") != LOCK_VERSION:
-            return cls()
-        return cls(
-            ids={k: dict(v) for k, v in data.get("ids", {}).items()},
-            retired=set(data.get("retired", [])),
-            channels=dict(data.get("channels", {})),
-        )
+        data = parse(raw)
+        return cls(data.ids, data.retired, data.channels)
 
     def dumps(self) -> str:
-        data = {
-            "version": LOCK_VERSION,
-            "ids": {k: self.ids[k] for k in sorted(self.ids)},
-            "retired": sorted(self.retired),
-            "channels": self.channels,
-        }
-        return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        return dumps(self)
 
     def write(self, root: Path) -> None:
         text = self.dumps()
@@ -60,7 +44,7 @@ class Lock:
         try:
             if path.read_text(encoding="utf-8") == text:
                 return
-        except OSError:
+        except (OSError, ValueError):
             pass
         write_bytes(path, text.encode("utf-8"))
 

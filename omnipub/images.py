@@ -7,18 +7,22 @@ rendition, so an unchanged image is never re-encoded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
+import os
 import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 from lxml import etree
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .atomic import write_bytes
+from .blobs import seal_of
 from .discover import SourceFile
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".svg"}
@@ -59,15 +63,17 @@ class Rendition:
         return ("rendition", self.width, self.height, fmt, 78, self.crop is not None)
 
 
-def index_images(sources: list[SourceFile], state_dir: Path | None) -> dict[str, ImageInfo]:
-    """Read the size of every image under content/ and static/, cached by stamp."""
+def index_images(
+    sources: list[SourceFile], state_dir: Path | None, problems: list[str] | None = None
+) -> dict[str, ImageInfo]:
+    """Read the size of every image under content/ and static/, cached by stamp (a damaged
+    cache table is noted in `problems` and read again)."""
+    from .cache import load_table
+
     cache_path = state_dir / "cache" / "images.json" if state_dir else None
     cached: dict[str, list] = {}
-    if cache_path and cache_path.is_file():
-        try:
-            cached = json.loads(cache_path.read_text())
-        except ValueError:
-            cached = {}
+    if cache_path:
+        cached = load_table(cache_path, [] if problems is None else problems) or {}
     index: dict[str, ImageInfo] = {}
     fresh: dict[str, list] = {}
     for source in sources:
@@ -75,7 +81,7 @@ def index_images(sources: list[SourceFile], state_dir: Path | None) -> dict[str,
             continue
         stamp = f"{source.size}:{source.mtime_ns}"
         entry = cached.get(source.rel)
-        if entry and len(entry) == 6 and entry[0] == stamp:
+        if _well_formed(entry) and entry[0] == stamp:
             _stamp, width, height, digest, fmt, upright = entry
         else:
             data = source.path.read_bytes()
@@ -102,6 +108,16 @@ def index_images(sources: list[SourceFile], state_dir: Path | None) -> dict[str,
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         cache_path.write_text(json.dumps(fresh, sort_keys=True))
     return index
+
+
+def _well_formed(entry: object) -> TypeGuard[list]:
+    """An images.json row as `index_images` writes it (anything else is read again)."""
+    kinds = (str, int, int, str, str, bool)
+    return (
+        isinstance(entry, list)
+        and len(entry) == len(kinds)
+        and all(isinstance(v, k) for v, k in zip(entry, kinds, strict=True))
+    )
 
 
 def svg_size(data: bytes) -> tuple[int, int] | str:
@@ -208,8 +224,12 @@ def encode(source: Path, transform: Transform, cache_dir: Path | None) -> bytes:
         f"{RENDITION_VERSION}:{hashlib.sha256(raw).hexdigest()}:{transform}".encode()
     ).hexdigest()
     cached = cache_dir / key[:2] / key if cache_dir else None
-    if cached and cached.is_file():
-        return cached.read_bytes()
+    if cached:
+        # sealed like a blob (see `blobs.py`): one whose seal is broken is made again
+        with contextlib.suppress(OSError):
+            stat = cached.stat()
+            if stat.st_mtime_ns == seal_of(key, stat.st_size):
+                return cached.read_bytes()
     with Image.open(io.BytesIO(raw)) as opened:
         img = ImageOps.exif_transpose(opened) or opened
         size = (int(width), int(height))
@@ -226,6 +246,10 @@ def encode(source: Path, transform: Transform, cache_dir: Path | None) -> bytes:
             img.save(buffer, fmt.upper(), optimize=True)
     data = buffer.getvalue()
     if cached:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes(cached, data)
+        with contextlib.suppress(OSError):  # a cache that cannot be written costs an encode
+            if cached.parent.exists() and not cached.parent.is_dir():
+                cached.parent.unlink()
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            write_bytes(cached, data)
+            os.utime(cached, ns=(seal_of(key, len(data)),) * 2)
     return data

@@ -80,7 +80,8 @@ class Site:
     section_paths: list[str] = field(default_factory=list)
     by_key: dict[tuple[str, str], Item] = field(default_factory=dict)
     by_rel: dict[str, Item] = field(default_factory=dict)
-    _parents: dict[tuple[str, ...], dict[str, str | None]] = field(default_factory=dict, repr=False)
+    #: section -> its parent, made on first use (sections never change within a site)
+    _parents: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.items.sort(key=lambda i: (i.rel, i.lang))
@@ -124,18 +125,15 @@ class Site:
 
     def parent_section(self, name: str) -> str | None:
         """The nearest enclosing section (None for a top-level one)."""
-        names = self.section_names()
-        parents = self._parents.get(tuple(names))
-        if parents is None:
+        names = self.section_names()  # (recorded: the answer depends on every section)
+        if not self._parents:
             known = set(names)
-            parents = {}
             for section in names:
                 probe = posixpath.dirname(section)
                 while probe and probe not in known:
                     probe = posixpath.dirname(probe)
-                parents[section] = probe or None
-            self._parents = {tuple(names): parents}
-        return parents.get(name)
+                self._parents[section] = probe or None
+        return self._parents.get(name)
 
     def subsections(self, name: str | None) -> list[str]:
         """The sections whose nearest enclosing section is `name` (None: the top level)."""
@@ -163,13 +161,6 @@ class Site:
             self.sections.get((name, lang))
             or self.sections.get((name, self.config.default_language))
             or SectionPage(name, lang, self.config.section_title(name), "", None)
-        )
-
-    def section_member(self, item_section: str | None, section: str) -> bool:
-        """Is an item of `item_section` in `section` or below it (feeds show a section's
-        whole subtree)."""
-        return item_section is not None and (
-            item_section == section or item_section.startswith(section + "/")
         )
 
 

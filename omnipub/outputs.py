@@ -3,10 +3,9 @@ written is found by the next build, which writes it again from verified bytes.
 
 After publishing, the size, mtime and inode of every file of every channel folder are
 recorded under `.omnipub/cache/` (per output folder). A later build compares them with the
-files as they are. A file that differs is *damaged*: publishing writes it again even when
-its manifest row is unchanged, and since published files can share bytes with the blob
-store, a blob whose bytes no longer hash to its name is deleted, so whatever produced it
-renders it again instead of publishing damaged bytes.
+files as they are. A file that differs is *damaged*: publishing writes it again, from its
+blob, even when its manifest row is unchanged. Outputs are copies, so damage to one never
+reaches the cache.
 """
 
 from __future__ import annotations
@@ -15,15 +14,13 @@ import hashlib
 import os
 import pickle
 from pathlib import Path
+from typing import TypeGuard
 
 from .atomic import replacing
-from .blobs import BlobStore, digest_of
 from .collector import collector_paused
 
-RECORD_VERSION = "outputs-2"
+RECORD_VERSION = "outputs-3"
 
-#: (size, mtime_ns, inode) of one published file
-Seen = tuple[int, int, int]
 #: channel -> path -> (size, mtime_ns, inode, sha256) of each file as it was published
 Record = dict[str, dict[str, tuple[int, int, int, str]]]
 
@@ -33,12 +30,13 @@ def record_path(state_dir: Path, out_dir: Path) -> Path:
     return state_dir / "cache" / f"outputs-{name}.pickle"
 
 
-def _stat(path: str) -> Seen | None:
+def _stat(path: str) -> tuple[int, int, int, int] | None:
+    """(size, mtime_ns, inode, links) of a file."""
     try:
         stat = os.stat(path)
     except OSError:
         return None
-    return stat.st_size, stat.st_mtime_ns, stat.st_ino
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_nlink
 
 
 def load_record(path: Path | None) -> Record | None:
@@ -50,69 +48,45 @@ def load_record(path: Path | None) -> Record | None:
             version, record = pickle.load(handle)
     except Exception:  # missing, torn or foreign: every output is distrusted
         return None
-    return record if version == RECORD_VERSION and isinstance(record, dict) else None
+    if version != RECORD_VERSION or not _well_formed(record):
+        return None
+    return record
+
+
+def _well_formed(record: object) -> TypeGuard[Record]:
+    return isinstance(record, dict) and all(
+        isinstance(files, dict)
+        and all(isinstance(row, tuple) and len(row) == 4 for row in files.values())
+        for files in record.values()
+    )
 
 
 def damaged(
     out_dir: Path,
     manifest: dict[str, dict[str, dict[str, object]]] | None,
     record_file: Path | None,
-    blobs: BlobStore,
 ) -> set[tuple[str, str]]:
-    """(channel, path) of every published file that is missing or not as it was left; the
-    blobs whose bytes such a file shared and changed are deleted on the way.
+    """(channel, path) of every published file that is missing or not as it was left.
 
     Without a record (none yet, a torn one) a file counts as damaged when it is missing or
-    its size differs from the manifest's. A file edited in place edited the blob it was
-    linked to: that blob's stat no longer matches the record either, even after the output
-    folder is gone."""
+    its size differs from the manifest's. A file with other hard links is damaged too: an
+    output of an older omnipub linked into the cache is replaced by a copy of its own."""
     record = load_record(record_file) or {}
     found: set[tuple[str, str]] = set()
-    suspects: set[str] = set()
     base = str(out_dir)
     for channel, files in record.items():
-        for path, (size, mtime, ino, digest) in files.items():
+        for path, row in files.items():
             now = _stat(f"{base}/{channel}/{path}")
-            if now == (size, mtime, ino):
-                continue
-            found.add((channel, path))
-            if now is not None or _blob_changed(blobs, digest, (size, mtime, ino)):
-                suspects.add(digest)
+            if now is None or now[:3] != row[:3] or now[3] > 1:
+                found.add((channel, path))
     for channel, rows in (manifest or {}).items():
         if channel in record:
             continue
-        for path, row in rows.items():
+        for path, entry in rows.items():
             now = _stat(f"{base}/{channel}/{path}")
-            if now is None or now[0] != row.get("size"):
+            if now is None or now[0] != entry.get("size") or now[3] > 1:
                 found.add((channel, path))
-                suspects.add(str(row.get("sha256", "")))
-    _drop_damaged_blobs(blobs, suspects)
     return found
-
-
-def _blob_changed(blobs: BlobStore, digest: str, seen: Seen) -> bool:
-    if blobs.folder is None:
-        return False
-    for candidate in blobs.folder.glob(f"{digest[:2]}/{digest}*"):
-        now = _stat(str(candidate))
-        if now is not None and now[2] == seen[2]:
-            return now != seen
-    return False
-
-
-def _drop_damaged_blobs(blobs: BlobStore, digests: set[str]) -> None:
-    """Delete the blobs among `digests` whose bytes no longer hash to their name."""
-    if blobs.folder is None:
-        return
-    for digest in sorted(d for d in digests if d):
-        for candidate in sorted(blobs.folder.glob(f"{digest[:2]}/{digest}*")):
-            try:
-                data = candidate.read_bytes()
-            except OSError:
-                continue
-            if digest_of(data) != digest:
-                candidate.unlink(missing_ok=True)
-    blobs.forget()
 
 
 def intact(out_dir: Path, record_file: Path | None) -> bool:
@@ -121,11 +95,12 @@ def intact(out_dir: Path, record_file: Path | None) -> bool:
     if record is None:
         return False
     base = str(out_dir)
-    return all(
-        _stat(f"{base}/{channel}/{path}") == row[:3]
-        for channel, files in record.items()
-        for path, row in files.items()
-    )
+    for channel, files in record.items():
+        for path, row in files.items():
+            now = _stat(f"{base}/{channel}/{path}")
+            if now is None or now[:3] != row[:3]:
+                return False
+    return True
 
 
 def save_record(
@@ -141,7 +116,7 @@ def save_record(
         for path, row in files.items():
             now = _stat(f"{base}/{channel}/{path}")
             if now is not None:
-                seen[path] = (*now, str(row.get("sha256", "")))
+                seen[path] = (*now[:3], str(row.get("sha256", "")))
     record_file.parent.mkdir(parents=True, exist_ok=True)
     with replacing(record_file) as handle:
         pickle.dump((RECORD_VERSION, record), handle, protocol=pickle.HIGHEST_PROTOCOL)

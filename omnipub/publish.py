@@ -1,9 +1,11 @@
-"""Publish: write artifacts into a staging folder, swap it in, record the manifest.
+"""Publish: turn artifacts into files of the output folder, as one transaction.
 
 A failed build never reaches this stage, so the previous output stays untouched. With a
-cache, every output file is a hard link to its blob in `.omnipub/cache/blobs/`, so only
-new bytes are ever written; when the whole manifest equals the published one, nothing is
-touched at all.
+cache, each output's bytes are a blob in `.omnipub/cache/blobs/`, written once; an output is
+a copy of its blob (never a hard link: editing an output must not edit the cache). When the
+whole manifest equals the published one, nothing is touched at all; otherwise only changed
+files are written, through the journal of `journal.py`, so an interrupted build is finished
+by the next one.
 
 `.omnipub/manifest.json` indexes what the output folder holds, whoever wrote it. The
 deploy manifests (`.omnipub/<channel>.deploy-manifest.json`) record real builds only: each
@@ -15,18 +17,27 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
 from .atomic import write_bytes
 from .blobs import BlobStore, digest_of
+from .cache import load_table
 from .channel import Artifact
+from .diagnostics import BuildFailed, Diagnostic, Location, Severity
 from .images import encode
+from .journal import STATE_FOLDER, Transaction, checkpoint
 from .outputs import save_record
 
 MANIFEST_NAME = "manifest.json"
-DEPLOY_FOLDER = ".omnipub"
+DEPLOY_FOLDER = STATE_FOLDER
+#: the file that marks a folder as an omnipub output (see `guard.check_output_folder`)
+OUTPUT_MARKER = "omnipub-output"
+MARKER_TEXT = (
+    "This folder is written by `omnipub build`: each build replaces or deletes every file\n"
+    "in it. Keep nothing else here.\n"
+)
 DEPLOY_SUFFIX = ".deploy-manifest.json"
 
 
@@ -61,17 +72,20 @@ class Materializer:
         self.blobs = BlobStore(cache / "blobs" if cache else None)
         self.rendition_cache = cache / "renditions" if cache else None
         self.index_path = cache / "derived.json" if cache else None
+        #: the cache files found damaged (and dropped), for a warning each
+        self.problems: list[str] = []
         self.index: dict[str, str] = {}
-        if self.index_path and self.index_path.is_file():
-            try:
-                self.index = json.loads(self.index_path.read_text())
-            except ValueError:
-                self.index = {}
+        if self.index_path:  # a damaged table: copies and renditions are made again
+            valid = lambda value: isinstance(value, str)  # noqa: E731
+            self.index = load_table(self.index_path, self.problems, valid) or {}
         self.used: dict[str, str] = {}
 
     def _recipe(self, artifact: Artifact) -> str:
         assert artifact.source is not None
-        stat = os.stat(f"{self.root_text}/{artifact.source}")
+        try:
+            stat = os.stat(f"{self.root_text}/{artifact.source}")
+        except FileNotFoundError:
+            raise _vanished(artifact.source) from None
         return f"{artifact.source}|{stat.st_size}|{stat.st_mtime_ns}|{artifact.transform}"
 
     def _produce(self, artifact: Artifact) -> bytes:
@@ -81,9 +95,12 @@ class Materializer:
             return self.blobs.read(artifact.digest)
         assert artifact.source is not None, artifact.path
         source = self.site_root / artifact.source
-        if artifact.transform:
-            return encode(source, artifact.transform, self.rendition_cache)
-        return source.read_bytes()
+        try:
+            if artifact.transform:
+                return encode(source, artifact.transform, self.rendition_cache)
+            return source.read_bytes()
+        except FileNotFoundError:
+            raise _vanished(artifact.source) from None
 
     def digest(self, artifact: Artifact) -> str:
         """The artifact's digest, with its bytes stored as a blob (cache on)."""
@@ -111,6 +128,22 @@ class Materializer:
         text = json.dumps(dict(sorted(self.used.items())), indent=0)
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
         write_bytes(self.index_path, text.encode())
+
+
+def _vanished(source: str) -> BuildFailed:
+    """A source file removed while the site was building (an editor, a checkout): nothing
+    is published, the next build sees the site as it is now."""
+    return BuildFailed(
+        [
+            Diagnostic(
+                Severity.ERROR,
+                "publish.source-vanished",
+                "file was removed while the site was building; nothing was published",
+                Location(source),
+                "build again once the files are in place",
+            )
+        ]
+    )
 
 
 def _describe(digest: str, size: int, media_type: str) -> dict[str, object]:
@@ -207,7 +240,11 @@ class MemorySink:
 
 
 class DiskSink:
-    """Builds into `.<out>.staging` beside the output folder, then swaps it in.
+    """Publishes into an output folder as one transaction (see `journal.py`).
+
+    A channel folder that is new, or whose previous manifest is unknown, is written whole
+    and swapped in; otherwise only changed files are replaced and gone ones removed. The
+    output never shares a file with the cache: each file is a copy of its blob.
 
     `real`: the build is recorded in the deploy manifests (see `build.what_if`); a what-if
     build leaves them as they are. `partial`: the build publishes some channels only, and
@@ -263,12 +300,8 @@ class DiskSink:
                     digest = materializer.digest(artifact)
                     # the size of bytes the last build published is in its manifest
                     known = before.get(artifact.path)
-                    if (
-                        isinstance(known, dict)
-                        and known.get("sha256") == digest
-                        and isinstance(known_size := known.get("size"), int)
-                    ):
-                        size = known_size
+                    if known is not None and known["sha256"] == digest:
+                        size = int(known["size"])  # type: ignore[call-overload]
                     else:
                         size = materializer.blobs.size(digest)
                 rows.append((artifact, digest, size))
@@ -281,33 +314,57 @@ class DiskSink:
         # what the last real build published: the deploy diffs are against it
         deployed = previous if previous_real or not self.real else self._deployed()
         settled = not self.real or all(built[c] == deployed.get(c) for c in built)
-        if manifest == present and self._complete(manifest):
+        if manifest == present and self._complete(manifest) and not self._strays(manifest):
             for item in stats.values():
                 item.unchanged, item.written, item.removed = item.files, 0, 0
             if self.real:  # empties the deploy diffs, unless a what-if came between
                 self._write_index(self.out_dir, manifest, deployed)
             materializer.save()
             return Published(manifest, stats, settled)
-        if previous and self._complete(previous) and materializer.blobs.folder is not None:
-            self._update_in_place(planned, present, materializer)
-            self._write_index(self.out_dir, manifest, deployed)
-            materializer.save()
-            return Published(manifest, stats, settled)
-        staging = self.out_dir.parent / f".{self.out_dir.name}.staging"
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        mark_output(self.out_dir)
+        transaction = Transaction(self.out_dir)
         try:
             for channel, rows in planned.items():
-                self._write(staging / channel, rows, materializer)
-            self._carry_over(staging, set(planned))
-            self._write_index(staging, manifest, deployed)
+                self._stage(transaction, channel, rows, present, materializer)
+            for name in self._strays(manifest):
+                transaction.drop(name)
+            for name, data in self._index_files(manifest, deployed).items():
+                transaction.index(name, data)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            transaction.abandon()
             raise
-        self._swap(staging)
+        transaction.commit()
         materializer.save()
         return Published(manifest, stats, settled)
+
+    def _stage(
+        self,
+        transaction: Transaction,
+        channel: str,
+        rows: list[tuple[Artifact, str, int]],
+        present: dict[str, dict[str, dict[str, object]]],
+        materializer: Materializer,
+    ) -> None:
+        """Stage a channel's changes: the whole folder when what it holds is unknown, else
+        the changed files, and the removal of gone ones."""
+        before = present.get(channel)
+        if before is None or not (self.out_dir / channel).is_dir():
+            self._write(transaction.folder(channel), rows, materializer)
+            return
+        for artifact, digest, _size in rows:
+            if before.get(artifact.path, {}).get("sha256") != digest:
+                self._put(transaction.file(channel, artifact.path), artifact, digest, materializer)
+        for gone in sorted(set(before) - {a.path for a, _d, _s in rows}):
+            transaction.remove(channel, gone)
+
+    def _strays(self, manifest: dict[str, dict[str, dict[str, object]]]) -> list[str]:
+        """Top-level entries of the output folder that a clean build would not make (a
+        channel no longer enabled); a partial build leaves every other folder alone."""
+        if self.partial or not self.out_dir.is_dir():
+            return []
+        keep = {*manifest, STATE_FOLDER}
+        return sorted(name for name in os.listdir(self.out_dir) if name not in keep)
 
     def settle(self, manifest: dict[str, dict[str, dict[str, object]]]) -> None:
         """Empty the deploy diffs: a real build found the output exactly the previous real
@@ -323,56 +380,10 @@ class DiskSink:
                 data = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
-            if isinstance(data, dict) and isinstance(data.get("files"), dict):
-                found[str(data.get("channel"))] = data["files"]
+            files = data.get("files") if isinstance(data, dict) else None
+            if _valid_rows(files):
+                found[str(data.get("channel"))] = files
         return found
-
-    def _carry_over(self, staging: Path, built: set[str]) -> None:
-        """Into a staging folder, link what this build leaves alone: a partial build's other
-        folders, and a what-if build's deploy manifests."""
-        if self.partial and self.out_dir.is_dir():
-            for entry in sorted(self.out_dir.iterdir()):
-                if entry.name not in built and entry.name != DEPLOY_FOLDER:
-                    _link_tree(entry, staging / entry.name)
-        if not self.real:
-            (staging / DEPLOY_FOLDER).mkdir(exist_ok=True)
-            for path in sorted((self.out_dir / DEPLOY_FOLDER).glob(f"*{DEPLOY_SUFFIX}")):
-                _link_tree(path, staging / DEPLOY_FOLDER / path.name)
-
-    def _update_in_place(
-        self,
-        planned: dict[str, list[tuple[Artifact, str, int]]],
-        previous: dict[str, dict[str, dict[str, object]]],
-        materializer: Materializer,
-    ) -> None:
-        """Replace only changed files, each atomically, and delete what is gone.
-
-        The manifest is written last, so an interrupted update is redone by the next build.
-        A channel folder appearing for the first time is written whole.
-        """
-        for channel, rows in planned.items():
-            before = previous.get(channel, {})
-            folder = self.out_dir / channel
-            for artifact, digest, _size in rows:
-                if before.get(artifact.path, {}).get("sha256") == digest:
-                    continue
-                target = folder / artifact.path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                temporary = target.with_name(f".{target.name}.omnipub-new")
-                temporary.unlink(missing_ok=True)
-                materializer.blobs.place(digest, temporary)
-                os.replace(temporary, target)
-            kept = {a.path for a, _d, _s in rows}
-            for gone in sorted(set(before) - kept):
-                path = folder / gone
-                path.unlink(missing_ok=True)
-                parent = path.parent
-                while parent != folder and parent.is_dir() and not any(parent.iterdir()):
-                    parent.rmdir()
-                    parent = parent.parent
-        if not self.partial:
-            for channel in set(previous) - set(planned):
-                shutil.rmtree(self.out_dir / channel, ignore_errors=True)
 
     def _complete(self, manifest: dict[str, dict[str, dict[str, object]]]) -> bool:
         return all((self.out_dir / channel).is_dir() for channel in manifest)
@@ -395,19 +406,41 @@ class DiskSink:
         # string paths: this runs for each of a large site's hundreds of thousands of files
         base = str(folder)
         made: set[str] = set()
-        place = materializer.blobs.place if materializer.blobs.folder is not None else None
         for artifact, digest, _size in rows:
             target = f"{base}/{artifact.path}"
             parent = target.rpartition("/")[0]
             if parent not in made:
                 os.makedirs(parent, exist_ok=True)
                 made.add(parent)
-            if place is not None:
-                place(digest, target)
-            else:
-                assert artifact.data is not None
-                with open(target, "wb") as handle:
-                    handle.write(artifact.data)
+            self._put(target, artifact, digest, materializer)
+
+    @staticmethod
+    def _put(target: str, artifact: Artifact, digest: str, materializer: Materializer) -> None:
+        if materializer.blobs.folder is not None:
+            materializer.blobs.copy(digest, target)
+        else:
+            assert artifact.data is not None
+            with open(target, "wb") as handle:
+                handle.write(artifact.data)
+        checkpoint("stage")
+
+    def _index_files(
+        self,
+        manifest: dict[str, dict[str, dict[str, object]]],
+        deployed: dict[str, dict[str, dict[str, object]]],
+    ) -> dict[str, bytes]:
+        """A real build's deploy manifests, then the index of the output folder (last: a
+        build interrupted before it redoes the work). A what-if writes the index alone,
+        marked as such, so the next real build diffs against the deploy manifests."""
+        files: dict[str, bytes] = {}
+        if self.real:
+            for channel, deploy in _deploy_manifests(manifest, deployed).items():
+                files[f"{channel}{DEPLOY_SUFFIX}"] = _json_bytes(deploy)
+        index: dict[str, object] = {"version": 1, "channels": manifest}
+        if not self.real:
+            index["what_if"] = True
+        files[MANIFEST_NAME] = _json_bytes(index)
+        return files
 
     def _write_index(
         self,
@@ -415,49 +448,40 @@ class DiskSink:
         manifest: dict[str, dict[str, dict[str, object]]],
         deployed: dict[str, dict[str, dict[str, object]]],
     ) -> None:
-        """A real build's deploy manifests, then the index of the output folder (last: a
-        build interrupted before it redoes the work). A what-if writes the index alone,
-        marked as such, so the next real build diffs against the deploy manifests."""
+        """The index files written in place, each atomically (nothing else changes)."""
         folder = target / DEPLOY_FOLDER
         folder.mkdir(exist_ok=True)
-        if self.real:
-            self._write_deploy_manifests(folder, manifest, deployed)
-        index: dict[str, object] = {"version": 1, "channels": manifest}
-        if not self.real:
-            index["what_if"] = True
-        _write_json(folder / MANIFEST_NAME, index)
+        for name, data in self._index_files(manifest, deployed).items():
+            write_bytes(folder / name, data)
 
-    def _write_deploy_manifests(
-        self,
-        folder: Path,
-        manifest: dict[str, dict[str, dict[str, object]]],
-        previous: dict[str, dict[str, dict[str, object]]],
-    ) -> None:
-        """Per channel: every file with its hash, size and type, and the diff to the previous
-        real build, for deploy steps that upload only changes."""
-        for channel, files in manifest.items():
-            before = previous.get(channel, {})
-            diff = {
-                "added": sorted(set(files) - set(before)),
-                "changed": sorted(
-                    p
-                    for p in set(files) & set(before)
-                    if files[p]["sha256"] != before[p].get("sha256")
-                ),
-                "removed": sorted(set(before) - set(files)),
-            }
-            deploy = {"version": 1, "channel": channel, "files": files, "diff": diff}
-            _write_json(folder / f"{channel}{DEPLOY_SUFFIX}", deploy)
 
-    def _swap(self, staging: Path) -> None:
-        out = self.out_dir
-        old = out.parent / f".{out.name}.previous"
-        if old.exists():
-            shutil.rmtree(old)
-        if out.exists():
-            os.replace(out, old)
-        os.replace(staging, out)
-        shutil.rmtree(old, ignore_errors=True)
+def _deploy_manifests(
+    manifest: dict[str, dict[str, dict[str, object]]],
+    previous: dict[str, dict[str, dict[str, object]]],
+) -> dict[str, dict[str, object]]:
+    """Per channel: every file with its hash, size and type, and the diff to the previous
+    real build, for deploy steps that upload only changes."""
+    found: dict[str, dict[str, object]] = {}
+    for channel, files in manifest.items():
+        before = previous.get(channel, {})
+        diff = {
+            "added": sorted(set(files) - set(before)),
+            "changed": sorted(
+                p for p in set(files) & set(before) if files[p]["sha256"] != before[p]["sha256"]
+            ),
+            "removed": sorted(set(before) - set(files)),
+        }
+        found[channel] = {"version": 1, "channel": channel, "files": files, "diff": diff}
+    return found
+
+
+def mark_output(out_dir: Path) -> None:
+    """Mark a folder as an omnipub output: only such a folder may be replaced by a build
+    (see `guard.check_output_folder`)."""
+    marker = out_dir / DEPLOY_FOLDER / OUTPUT_MARKER
+    if not marker.exists():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes(marker, MARKER_TEXT.encode())
 
 
 def read_manifest(out_dir: Path) -> dict[str, dict[str, dict[str, object]]] | None:
@@ -465,34 +489,34 @@ def read_manifest(out_dir: Path) -> dict[str, dict[str, dict[str, object]]] | No
     return _read_index(out_dir)[0]
 
 
+def manifest_damaged(out_dir: Path) -> bool:
+    """Is there a manifest that `read_manifest` cannot use (damaged)?"""
+    return (out_dir / DEPLOY_FOLDER / MANIFEST_NAME).exists() and read_manifest(out_dir) is None
+
+
 def _read_index(out_dir: Path) -> tuple[dict[str, dict[str, dict[str, object]]] | None, bool]:
-    """The output folder's manifest, and whether a real build wrote it."""
+    """The output folder's manifest, and whether a real build wrote it. A manifest of the
+    wrong shape (damaged by hand) counts as none: every channel is written whole."""
     try:
         data = json.loads((out_dir / DEPLOY_FOLDER / MANIFEST_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None, False
     channels = data.get("channels") if isinstance(data, dict) else None
-    if not isinstance(channels, dict):
+    if not isinstance(channels, dict) or not all(_valid_rows(f) for f in channels.values()):
         return None, False
     return channels, not data.get("what_if", False)
 
 
-def _link_tree(source: Path, target: Path) -> None:
-    """Hard-link a file or folder's files to `target` (copies where links fail): the
-    original stays in place until the staging folder is swapped in."""
-    if source.is_dir() and not source.is_symlink():
-        shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy)
-    else:
-        _link_or_copy(str(source), str(target))
+def _valid_rows(files: object) -> TypeGuard[dict[str, dict[str, object]]]:
+    """Is this a manifest's path -> {sha256, size, type} table?"""
+    return isinstance(files, dict) and all(
+        isinstance(row, dict)
+        and isinstance(row.get("sha256"), str)
+        and isinstance(row.get("size"), int)
+        for row in files.values()
+    )
 
 
-def _link_or_copy(source: str, target: str) -> None:
-    try:
-        os.link(source, target, follow_symlinks=False)
-    except OSError:
-        shutil.copy2(source, target, follow_symlinks=False)
-
-
-def _write_json(path: Path, data: object) -> None:
+def _json_bytes(data: object) -> bytes:
     # compact: the C encoder is several times faster than the indenting one on big manifests
-    write_bytes(path, (json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n").encode())
+    return (json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n").encode()

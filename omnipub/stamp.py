@@ -30,7 +30,7 @@ from .publish import DEPLOY_FOLDER, MANIFEST_NAME, DiskSink, read_manifest
 if TYPE_CHECKING:
     from .build import BuildOptions, BuildSummary, Prepared
 
-STAMP_VERSION = f"stamp-1-{CACHE_VERSION}"
+STAMP_VERSION = f"stamp-2-{CACHE_VERSION}"
 STAMP_NAME = "build-stamp.pickle"
 
 
@@ -118,7 +118,9 @@ def write_stamp(
     manifest = _manifest_stat(out_dir)
     path = _path(prepared)
     racy = prepared.listed_at - RACY_NS
-    if manifest is None or any(source.mtime_ns >= racy for source in prepared.sources):
+    # a build that repaired the cache says so once: its warnings are not replayed
+    repaired = any(warning.code == "cache.damaged" for warning in summary.warnings)
+    if manifest is None or repaired or any(s.mtime_ns >= racy for s in prepared.sources):
         path.unlink(missing_ok=True)
         return
     parts = instant_parts(prepared.now)

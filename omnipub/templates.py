@@ -90,6 +90,7 @@ def make_environment(
             "date": _date,
             "datetime": _datetime,
             "time": _time,
+            "span": _span,
             "rfc3339": rfc3339,
             "tojson_compact": lambda v: Markup(json_dumps(v)),
         }
@@ -127,6 +128,10 @@ def _date(value: Any, locale: str = "en", form: str = "long") -> str:
 
 def _datetime(value: Any, locale: str = "en", form: str = "medium") -> str:
     return i18n.datetime(value, locale, form) if value else ""
+
+
+def _span(start: Any, end: Any, locale: str = "en") -> str:
+    return i18n.span(start, end, locale) if start and end else ""
 
 
 def _time(value: Any, locale: str = "en", form: str = "short") -> str:

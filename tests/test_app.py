@@ -15,6 +15,7 @@ import omnipub.build
 from conftest import FIXED_AT, REPO, copy_sample, write_site
 from omnipub import markdown
 from omnipub.build import BuildOptions, build
+from omnipub.ids import Lock
 
 SCHEMAS = REPO / "channels/omnipub_channels/app/schemas"
 FORMATS = Draft202012Validator.FORMAT_CHECKER
@@ -210,7 +211,7 @@ def test_rename_and_move_keep_the_id_and_report_one_change(tmp_path: Path) -> No
     build(BuildOptions(root=root, clock=FIXED_AT))
     before = _state(root)
     old_ids = {e["id"] for e in before["items"]}
-    a_id = json.loads((root / "omnipub.lock").read_text())["ids"]
+    a_id = Lock.read(root).ids
     a_id = next(k for k, v in a_id.items() if v["path"] == "content/news/a")
     (root / "content/archive").mkdir()
     (root / "content/news/a.md").rename(root / "content/archive/a-renamed.md")

@@ -61,15 +61,15 @@ def test_a_price_edit_rerenders_embedding_pages_and_equals_a_clean_build(tmp_pat
     assert again.reports["web"].rendered < first.reports["web"].rendered
     assert "404.html" not in again.outputs["web"].rendered_paths
     public = root / "public"
-    assert b"NOK1,499.00" in (public / "web" / guide["web"]).read_bytes()
-    assert b"NOK1,499.00" in (public / "mobile" / guide["mobile"]).read_bytes()
+    assert "NOK\u00a01,499.00".encode() in (public / "web" / guide["web"]).read_bytes()
+    assert "NOK\u00a01,499.00".encode() in (public / "mobile" / guide["mobile"]).read_bytes()
     blocks = json.loads((public / "app" / guide["app"]).read_bytes())["blocks"]
     assert [b["price"] for b in blocks if b["type"] == "product"] == ["1499.00"]
     # the promotion embeds the card too, by SKU; its screen slide shows no body, so the
     # slide is kept as it was
     sale = routes_of(again, SALE)
     assert sale["web"] in again.outputs["web"].rendered_paths
-    assert b"NOK1,499.00" in (public / "web" / sale["web"]).read_bytes()
+    assert "NOK\u00a01,499.00".encode() in (public / "web" / sale["web"]).read_bytes()
     assert all("slides/" not in p for p in again.outputs["signage"].rendered_paths)
 
     clean = copy_fixture(tmp_path / "clean")
@@ -87,7 +87,7 @@ def test_a_live_session_follows_a_price_edit_on_its_fast_path(tmp_path: Path) ->
     assert live.mode == "fast"
     guide = routes_of(result, GUIDE)
     assert live.sink is not None
-    assert b"NOK1,499.00" in live.sink.files["web"][guide["web"]]
+    assert "NOK\u00a01,499.00".encode() in live.sink.files["web"][guide["web"]]
 
     clean = copy_fixture(tmp_path / "clean")
     reprice(clean)

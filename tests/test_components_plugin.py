@@ -89,12 +89,12 @@ def test_a_plugin_channel_gets_components_as_data_and_falls_back_to_text(
         "button",
         "button",
     ]  # the expired product is not among them
-    assert data[2][2] == "Fjord winter coat – NOK1,299.00 (In stock)"
+    assert data[2][2] == "Fjord winter coat – NOK\u00a01,299.00 (In stock)"
     assert data[9][:2] == ["store-hours", "store_hours"]
     body = lxml.html.fromstring(f"<div>{sink.files['kiosk'][f'{guide.id}.html'].decode()}</div>")
     # no template for a built-in in this channel: its text, linked to the canonical page
     card = body.xpath("//p/a[@href='https://www.shop.example/products/winter-coat/']")
-    text = "Fjord winter coat – NOK1,299.00 (In stock)"
+    text = "Fjord winter coat – NOK\u00a01,299.00 (In stock)"
     assert [a.text for a in card] == [text, "the coat by its SKU", text, "Shop the coat"]
     assert "Layer up: Three thin layers beat one thick one." in body.text_content()
     assert not body.xpath("//aside | //figure | //script")

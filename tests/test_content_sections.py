@@ -254,3 +254,23 @@ def test_a_body_heading_equal_to_the_title_is_not_repeated(handbook) -> None:
     html = lxml.html.fragment_fromstring(document["content_html"], create_parent="div")
     assert html.text_content().strip().startswith("Read the filters guide next.")
     assert "<h1" not in document["content_html"]
+
+
+def test_a_section_pattern_keeps_flat_urls_for_the_whole_subtree(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(HANDBOOK, root)
+    config = (root / "omnipub.toml").read_text()
+    (root / "omnipub.toml").write_text(
+        config.replace("[permalinks]\n", '[permalinks]\ndocs = "/:section/:slug/"\n')
+    )
+    with pytest.raises(BuildFailed) as failed:  # the home page links to the nested URL
+        build_memory(root)
+    [moved] = failed.value.diagnostics
+    assert moved.code == "link.broken" and moved.hint == "did you mean /docs/filters/?"
+    home = root / "content/_index.md"
+    home.write_text(home.read_text().replace("/docs/guides/filters/", "/docs/filters/"))
+    _result, sink = build_memory(root)
+    files = sink.files["web"]
+    assert "docs/filters/index.html" in files and "docs/tuning/index.html" in files
+    assert "docs/guides/index.html" in files  # the sections keep their listings
+    assert "docs/guides/filters/index.html" not in files

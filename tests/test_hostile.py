@@ -91,12 +91,12 @@ CASES: dict[str, tuple[str, bytes | None, str]] = {
     "body-image-missing": (
         "content/articles/pic.md",
         b"---\ntitle: x\n---\n![a](nope.jpg)\n",
-        "content/articles/pic.md:4: error[image.missing]",
+        "content/articles/pic.md:4:6: error[image.missing]",
     ),
     "javascript-link": (
         "content/articles/js.md",
         b"---\ntitle: x\n---\n[x](javascript:alert(1))\n",
-        "content/articles/js.md:4: error[link.scheme]",
+        "content/articles/js.md:4:5: error[link.scheme]",
     ),
     "case-clash": ("content/articles/Fine.md", b"---\ntitle: Other\n---\n", "error[url.collision]"),
 }

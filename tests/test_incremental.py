@@ -195,6 +195,21 @@ def test_unchanged_routes_are_reused_and_edits_rerender_dependents(tmp_path: Pat
     assert kettle.path not in rendered
 
 
+def test_deploy_settings_render_nothing_again(tmp_path: Path) -> None:
+    """`[deploy]` says where outputs go, not what they hold: editing it re-renders nothing,
+    while a setting pages show (the site title) re-renders them."""
+    root = write_site(tmp_path / "site", BASE)
+    options = BuildOptions(root=root, out_dir=tmp_path / "out", at=FIXED_AT, executor="serial")
+    build(options)
+    config = root / "omnipub.toml"
+    config.write_text(config.read_text() + '\n[deploy.web]\nurl = "s3://bucket/site"\n')
+    assert build(options).reports["web"].rendered == 0
+    config.write_text(config.read_text().replace("s3://bucket/site", "s3://bucket/other"))
+    assert build(options).reports["web"].rendered == 0
+    config.write_text(config.read_text().replace('title = "', 'title = "New ', 1))
+    assert build(options).reports["web"].rendered > 0
+
+
 def test_a_build_of_some_channels_does_not_lend_its_renders_to_a_build_of_all(
     tmp_path: Path,
 ) -> None:
@@ -215,36 +230,3 @@ def test_a_build_of_some_channels_does_not_lend_its_renders_to_a_build_of_all(
     fresh = write_site(tmp_path / "fresh", spec)
     build_into(fresh, tmp_path / "clean", use_cache=False)
     assert tree(tmp_path / "all") == tree(tmp_path / "clean")
-
-
-def test_outputs_past_the_file_systems_link_cap_link_to_spare_copies(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """ext4 allows 65,000 links to one file; an image every page shares reaches that on a
-    large site. Emulate a cap of 3: every output is still a link, never a lone copy, also in
-    a second output folder built while the first still holds its links."""
-    import errno
-    import os
-
-    cap = 3
-    real_link = os.link
-
-    def capped_link(source: str, target: str) -> None:
-        if os.stat(source).st_nlink >= cap:
-            raise OSError(errno.EMLINK, "Too many links", source)
-        real_link(source, target)
-
-    shared = "".join(f"-- static/icons/{n}.svg --\n<svg>the same</svg>\n" for n in range(5))
-    root = write_site(tmp_path / "site", BASE + shared)
-    clean = write_site(tmp_path / "clean", BASE + shared)
-    build(BuildOptions(root=clean, at=FIXED_AT, executor="serial", use_cache=False))
-    monkeypatch.setattr(os, "link", capped_link)
-    for out in ("public", "second"):
-        build(BuildOptions(root=root, out_dir=root / out, at=FIXED_AT, executor="serial"))
-        assert tree(root / out) == tree(clean / "public")
-        published = [
-            p for p in (root / out).rglob("*") if p.is_file() and ".omnipub" not in p.parts
-        ]
-        assert all(2 <= p.stat().st_nlink <= cap for p in published)
-    spares = list((root / ".omnipub/cache/blobs").glob("*/*.[0-9]*"))
-    assert spares, "the shared icon should have needed spare copies"

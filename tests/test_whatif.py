@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from conftest import tree_of, write_site
 from omnipub.build import BuildOptions, build
 from omnipub.cli import cli
+from omnipub.ids import Lock
 
 #: the clock of the real builds: tests pin it, and the builds stay real
 NOW = "2026-12-01T12:00:00+00:00"
@@ -121,7 +122,7 @@ def test_a_what_if_build_changes_no_lock_and_no_deploy_manifest(tmp_path: Path, 
     # the new item has an id in memory; the next real build records that very id
     new_id = next(i.id for i in result.site.items if i.rel == "content/news/d.md")
     real(root)
-    ids = json.loads((root / "omnipub.lock").read_text())["ids"]
+    ids = Lock.read(root).ids
     assert ids[new_id]["path"] == "content/news/d"
 
 
@@ -190,7 +191,7 @@ def test_a_real_build_after_a_what_if_publishes_no_change_file_for_it(
     again = app_manifest(root)
     assert again == first
     assert not (root / f"public/app/changes/{whatif['build_id']}.json").exists()
-    history = json.loads((root / "omnipub.lock").read_text())["channels"]["app"]["history"]
+    history = Lock.read(root).channels["app"]["history"]
     assert [h["id"] for h in history] == [first["build_id"]]
     # and the deploy manifests say nothing changed since the real build
     for name in CHANNELS:
@@ -211,5 +212,5 @@ def test_a_real_build_after_a_what_if_of_the_same_output_still_reports_the_edit(
     real(root)
     deploy = json.loads((root / "public/.omnipub/web.deploy-manifest.json").read_text())
     assert "news/a/index.html" in deploy["diff"]["changed"]
-    history = json.loads((root / "omnipub.lock").read_text())["channels"]["app"]["history"]
+    history = Lock.read(root).channels["app"]["history"]
     assert len(history) == 2

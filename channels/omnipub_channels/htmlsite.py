@@ -8,6 +8,7 @@ and its own page size, image widths and stylesheet.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import heapq
 import json
@@ -34,6 +35,7 @@ from omnipub.taxonomy import tag_slug
 from omnipub.templates import translate
 
 FEED_SIZE = 20
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: The web channel's rendition widths; structured data names the largest on every channel.
 WEB_IMAGE_WIDTHS = (480, 800, 1200)
 RELATED_COUNT = 3
@@ -50,40 +52,14 @@ SCHEMA_AVAILABILITY = {
 def html_outputs(prefix: str) -> tuple[OutputSpec, ...]:
     """The outputs of an HTML site channel; template names carry no channel prefix."""
     return (
-        OutputSpec(
-            "item",
-            "text/html",
-            "item",
-            ("{type}.html", "item.html"),
-            "{lang}{section}/{slug}/index.html",
-            "{lang}{section}/{slug}/",
-        ),
-        OutputSpec("home", "text/html", "collection", ("home.html",), "{lang}index.html"),
-        OutputSpec(
-            "section",
-            "text/html",
-            "collection",
-            ("section.html", "list.html"),
-            "{lang}{section}/[page/{n}/]index.html",
-        ),
-        OutputSpec(
-            "tag",
-            "text/html",
-            "collection",
-            ("tag.html", "list.html"),
-            "{lang}tags/{tag}/[page/{n}/]index.html",
-        ),
-        OutputSpec("tags", "text/html", "collection", ("tags.html",), "{lang}tags/index.html"),
-        OutputSpec(
-            "feed",
-            "application/atom+xml",
-            "collection",
-            ("atom.xml",),
-            "{lang}[{section}/]feed.xml",
-            escaping="xml",
-        ),
-        OutputSpec("alias", "text/html", "collection", ("alias.html",), "{alias}index.html"),
-        OutputSpec("404", "text/html", "collection", ("404.html",), "{lang}404.html"),
+        OutputSpec("item", "text/html", "item", ("{type}.html", "item.html")),
+        OutputSpec("home", "text/html", "collection", ("home.html",)),
+        OutputSpec("section", "text/html", "collection", ("section.html", "list.html")),
+        OutputSpec("tag", "text/html", "collection", ("tag.html", "list.html")),
+        OutputSpec("tags", "text/html", "collection", ("tags.html",)),
+        OutputSpec("feed", "application/atom+xml", "collection", ("atom.xml",)),
+        OutputSpec("alias", "text/html", "collection", ("alias.html",)),
+        OutputSpec("404", "text/html", "collection", ("404.html",)),
     )
 
 
@@ -255,20 +231,51 @@ class HtmlSiteChannel(Channel):
         return ctx.url_for_path(f"{self.language_prefix(lang)}tags/{tag_slug(tag)}/")
 
     def language_links(self, route: Route, ctx: RenderContext) -> list[dict[str, Any]]:
-        """Where this page lives in each language (the same item, or the same listing)."""
+        """Where this page lives in each language (the same item, or the same listing).
+
+        A listing has as many pages in a language as it has items there: page 3 of the
+        English products has no Norwegian twin, so the switcher leads to the first page of
+        the Norwegian listing; a page with no twin at all (an item or a tag in one language
+        only) leads to that language's home page. Only true twins are `exact` (named by
+        hreflang)."""
         links = []
         for lang in ctx.site.languages:
+            exact = True
             if route.item_id is not None and route.output == "item":
                 url = ctx.url_for((route.item_id, lang))
             else:
-                twin = [r for r in ctx.routes(route.output, lang) if r.params == route.params]
-                url = twin[0].url if twin else None
+                pages = self.listing_pages(ctx, route.output, lang).get(_listing_key(route), {})
+                url = pages.get(route.param("page", 1))
+                if url is None and pages:
+                    url, exact = pages[min(pages)], False
+            if url is None:
+                homes = ctx.routes("home", lang)
+                url, exact = (homes[0].url if homes else None), False
             if url:
                 language = ctx.site.config.languages[lang]
                 links.append(
-                    {"lang": lang, "name": language.name, "url": url, "current": lang == route.lang}
+                    {
+                        "lang": lang,
+                        "name": language.name,
+                        "url": url,
+                        "current": lang == route.lang,
+                        "exact": exact,
+                    }
                 )
         return links if len(links) > 1 else []
+
+    def listing_pages(
+        self, ctx: RenderContext, output: str, lang: str
+    ) -> dict[tuple[Any, ...], dict[int, str]]:
+        """(the listing's parameters but its page numbers) -> page number -> URL."""
+
+        def group() -> dict[tuple[Any, ...], dict[int, str]]:
+            found: dict[tuple[Any, ...], dict[int, str]] = {}
+            for r in ctx.routes(output, lang):
+                found.setdefault(_listing_key(r), {})[r.param("page", 1)] = r.url
+            return found
+
+        return ctx.memo(("listing-pages", output, lang), group)
 
     def members(self, ctx: RenderContext, lang: str, section: str | None) -> list[ItemView]:
         """Items of one section in one language, newest first (computed once per build)."""
@@ -535,7 +542,9 @@ class HtmlSiteChannel(Channel):
             for v in members
         ]
         stamps = (u for v in members if (u := v.updated) is not None)
-        updated = max(stamps, default=None) or ctx.now
+        # an empty feed is as old as the newest dated item of its language: the build
+        # instant would change it, and every deploy would list it, on every build
+        updated = max(stamps, default=None) or self.newest(ctx, route.lang)
         title = ctx.site.config.title
         if section:
             title = f"{title}: {ctx.site.section_page(section, route.lang).title}"
@@ -553,6 +562,15 @@ class HtmlSiteChannel(Channel):
             "home": home,
             "listing_url": listing,
         }
+
+    def newest(self, ctx: RenderContext, lang: str) -> dt.datetime:
+        """When the newest dated item of `lang` was last updated (the epoch if none is)."""
+
+        def find() -> dt.datetime:
+            stamps = [u for v in ctx.items(lang) if v.item.date is not None and (u := v.updated)]
+            return max(stamps, default=EPOCH)
+
+        return ctx.memo(("newest", lang), find)
 
     # --- structured data ----------------------------------------------------------------------
 
@@ -685,6 +703,10 @@ def structured_data(
         data["@type"] = "WebPage"
     data["inLanguage"] = view.lang
     return data
+
+
+def _listing_key(route: Route) -> tuple[Any, ...]:
+    return tuple(p for p in route.params if p[0] not in ("page", "pages"))
 
 
 def linked_items(view: ItemView, ctx: RenderContext) -> list[ItemView]:

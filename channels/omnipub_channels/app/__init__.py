@@ -78,17 +78,11 @@ class AppChannel(Channel):
     #: a client reads the manifest first, then the change file for its build
     entry_points = ("manifest.json", "changes/*.json")
     outputs = (
-        OutputSpec("item", "application/json", "item", (), "items/[{lang}/]{id}.json"),
-        OutputSpec(
-            "feed",
-            "application/feed+json",
-            "collection",
-            (),
-            "[{lang}/][sections/{section}/|tags/{tag}/]feed[-{n}].json",
-        ),
-        OutputSpec("manifest", "application/json", "asset", (), "manifest.json"),
-        OutputSpec("changes", "application/json", "asset", (), "changes/{build}.json"),
-        OutputSpec("schema", "application/schema+json", "asset", (), "schema/{name}.json"),
+        OutputSpec("item", "application/json", "item"),
+        OutputSpec("feed", "application/feed+json"),
+        OutputSpec("manifest", "application/json", "asset"),
+        OutputSpec("changes", "application/json", "asset"),
+        OutputSpec("schema", "application/schema+json", "asset"),
     )
 
     def configure(self, raw: Mapping[str, Any], diagnostics: Diagnostics) -> None:

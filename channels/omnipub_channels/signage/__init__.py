@@ -146,12 +146,10 @@ class SignageChannel(Channel):
     #: a player polls its playlist (and carries a copy): the slides it names must be up first
     entry_points = ("playlists/*.json", "screens/*/index.html")
     outputs = (
-        OutputSpec(
-            "slide", "text/html", "collection", ("slide.html",), "slides/{screen}/{id}.html"
-        ),
+        OutputSpec("slide", "text/html", "collection", ("slide.html",)),
         # made in `finish`: they list the versions of the slides rendered before them
-        OutputSpec("playlist", "application/json", "asset", (), "playlists/{screen}.json"),
-        OutputSpec("player", "text/html", "asset", ("player.html",), "screens/{screen}/index.html"),
+        OutputSpec("playlist", "application/json", "asset"),
+        OutputSpec("player", "text/html", "asset", ("player.html",)),
     )
 
     def configure(self, raw: Mapping[str, Any], diagnostics: Diagnostics) -> None:

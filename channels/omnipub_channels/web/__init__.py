@@ -47,10 +47,8 @@ class WebChannel(HtmlSiteChannel):
     version = "1"
     package_dir = package_dir(__file__)
     outputs = html_outputs("web") + (
-        OutputSpec(
-            "sitemap", "application/xml", "asset", ("sitemap.xml",), "sitemap.xml", escaping="xml"
-        ),
-        OutputSpec("robots", "text/plain", "asset", ("robots.txt",), "robots.txt"),
+        OutputSpec("sitemap", "application/xml", "asset", ("sitemap.xml",)),
+        OutputSpec("robots", "text/plain", "asset", ("robots.txt",)),
     )
 
     def common(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
@@ -68,7 +66,8 @@ class WebChannel(HtmlSiteChannel):
                 continue
             if route.param("page", 1) != 1:
                 continue
-            languages = self.language_links(route, ctx)
+            languages = [link for link in self.language_links(route, ctx) if link["exact"]]
+            languages = languages if len(languages) > 1 else []
             mobile = ctx.plan.twin(route, "mobile")
             lastmod = None
             if route.item_id is not None:
