@@ -24,7 +24,7 @@ CALL = re.compile(r"""\bt\(\s*(["'])(?P<text>(?:(?!\1).)+)\1""")
 def template_words() -> dict[str, str]:
     """Every literal a built-in template or channel passes to `t`/`translate`, with where."""
     words: dict[str, str] = {}
-    for template in sorted((REPO / "channels/omnipub_channels").rglob("templates/*")):
+    for template in sorted((REPO / "channels/omnipub_channels").rglob("templates/**/*.html")):
         for match in CALL.finditer(template.read_text(encoding="utf-8")):
             words.setdefault(match["text"], template.relative_to(REPO).as_posix())
     for module in sorted((REPO / "channels/omnipub_channels").rglob("*.py")):
