@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import gc
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -65,6 +67,9 @@ from .snapshot import Snapshot, write_snapshot
 from .stamp import inputs_key, write_stamp
 from .templates import make_environment
 
+#: told (stage, done, total): "load", "render <channel>", "images"
+Progress = Callable[[str, int, int], None]
+
 
 @dataclass
 class BuildOptions:
@@ -84,7 +89,8 @@ class BuildOptions:
     #: None (automatic), "serial", "process", "dask-local" or "dask://HOST:PORT"
     executor: str | None = None
     write_lock: bool = True
-    progress: Callable[[str, int, int], None] | None = None
+    #: told (stage, done, total) as files load, routes render and images are encoded
+    progress: Progress | None = None
     #: wait for another build of the site or output folder (else fail: `--no-wait`)
     wait: bool = True
     #: hears of waits for another build and of repairs after an interrupted one
@@ -96,7 +102,10 @@ class ChannelReport:
     name: str
     outputs: int = 0
     bytes: int = 0
+    #: rendering and publishing this channel (image encoding included)
     seconds: float = 0.0
+    #: image renditions encoded (not found in the cache)
+    images: int = 0
     rendered: int = 0
     reused: int = 0
     written: int = 0
@@ -139,6 +148,7 @@ class BuildSummary:
             name: dataclasses.replace(
                 r,
                 seconds=0.0,
+                images=0,
                 rendered=0,
                 reused=r.rendered + r.reused,
                 written=0,
@@ -255,7 +265,11 @@ def document_variant(config: SiteConfig) -> str:
 
 
 def load_documents(
-    sources: list[SourceFile], config: SiteConfig, cache: DocumentCache, diagnostics: Diagnostics
+    sources: list[SourceFile],
+    config: SiteConfig,
+    cache: DocumentCache,
+    diagnostics: Diagnostics,
+    progress: Progress | None = None,
 ) -> dict[str, Document]:
     """Read and parse every content file once; unchanged files come from the cache.
 
@@ -290,12 +304,14 @@ def load_documents(
         (source, raw, settings, cache.path_for(content_hash, source.rel))
         for source, raw, content_hash in misses
     ]
+    total, found = len(jobs) + len(documents), len(documents)
     if len(jobs) >= 64 and cpu_count() > 1 and "fork" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=cpu_count(), mp_context=context) as pool:
-            results = list(pool.map(_parse_one, jobs, chunksize=16))
+            parsed = pool.map(_parse_one, jobs, chunksize=16)
+            results = _counted(parsed, progress, "load", found, total)
     else:
-        results = [_parse_one(job) for job in jobs]
+        results = _counted(map(_parse_one, jobs), progress, "load", found, total)
     for (source, _raw, content_hash), (document, problem) in zip(misses, results, strict=True):
         if problem is not None:
             diagnostics.add(problem)
@@ -306,6 +322,18 @@ def load_documents(
         documents[source.rel] = document
     cache.save_stamps()
     return documents
+
+
+def _counted(
+    results: Iterable[Any], progress: Progress | None, stage: str, done: int, total: int
+) -> list[Any]:
+    """The results, in order, telling `progress` of each as it arrives."""
+    out = []
+    for result in results:
+        out.append(result)
+        if progress is not None:
+            progress(stage, done + len(out), total)
+    return out
 
 
 def _parse_one(
@@ -456,7 +484,7 @@ def _build(
         memory,
         prepared.listed_at,
     )
-    documents = load_documents(sources, config, cache, diagnostics)
+    documents = load_documents(sources, config, cache, diagnostics, options.progress)
     images: dict[str, ImageInfo] = index_images(
         sources, config.state_dir if options.use_cache else None, cache.problems
     )
@@ -549,10 +577,23 @@ def _build(
                 (state_dir or Path(tempfile.gettempdir())) / "snapshots",
                 Snapshot.of(site, plan, images, jobs),
             )
+        done = 0
+
+        def rendered(count: int, name: str) -> None:
+            nonlocal done
+            done += count
+            if options.progress is not None:
+                options.progress(f"render {name}", done, to_render)
+
         for channel in channels:
             t0 = time.perf_counter()
             outputs[channel.name] = render_channel(
-                job_key, jobs[channel.name], caches[channel.name], executor, workers
+                job_key,
+                jobs[channel.name],
+                caches[channel.name],
+                executor,
+                workers,
+                functools.partial(rendered, name=channel.name),
             )
             reports[channel.name] = ChannelReport(
                 channel.name,
@@ -560,8 +601,6 @@ def _build(
                 rendered=outputs[channel.name].rendered,
                 reused=outputs[channel.name].reused,
             )
-            if options.progress:
-                options.progress(channel.name, len(outputs), len(channels))
             gc.freeze()  # this channel's outputs live until the build ends (see `lap`)
     forget(job_key)
     if os.path.isfile(job_key):
@@ -578,7 +617,13 @@ def _build(
     lap("audit")
 
     # publish
+    if options.progress is not None:
+        asked = itertools.count(1)
+        renditions = sum(1 for arts in artifacts.values() for a in arts if a.transform)
+        progress = options.progress
+        materializer.on_rendition = lambda: progress("images", next(asked), renditions)
     published = sink.publish(artifacts, materializer)
+    materializer.on_rendition = None
     if materializer.blobs.damaged:  # found while reusing renders, or copies at publishing
         diagnostics.warning(
             "cache.damaged",
@@ -589,6 +634,8 @@ def _build(
     for name, stats in published.stats.items():
         report = reports[name]
         report.outputs, report.bytes = stats.files, stats.bytes
+        report.seconds += stats.seconds  # its images were encoded while publishing
+        report.images = stats.images
         report.written, report.unchanged, report.removed = (
             stats.written,
             stats.unchanged,

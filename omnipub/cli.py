@@ -31,6 +31,7 @@ from .diagnostics import (
     UsageError,
 )
 from .executors import executor_problem
+from .progress import ProgressLine
 from .publish import read_manifest
 from .schema import instant_problem
 from .stamp import output_folder, unchanged
@@ -160,6 +161,7 @@ def _report(result: BuildSummary) -> dict[str, Any]:
                 "written": r.written,
                 "unchanged": r.unchanged,
                 "removed": r.removed,
+                "images": r.images,
                 "seconds": round(r.seconds, 3),
             }
             for name, r in result.reports.items()
@@ -176,16 +178,34 @@ def _report(result: BuildSummary) -> dict[str, Any]:
 
 
 def _summary(result: BuildSummary, out_dir: Path) -> None:
-    rows = [("channel", "outputs", "written", "size", "seconds")]
+    """A table whose seconds add up to the build: each channel's rendering and publishing
+    (its images encoded), then one row for the stages every channel shares."""
+    total = sum(result.timings.values())
+    rows = [("channel", "outputs", "written", "size", "images", "seconds")]
     for name, r in result.reports.items():
-        rows.append((name, str(r.outputs), str(r.written), _size(r.bytes), f"{r.seconds:.2f}"))
+        rows.append(
+            (
+                name,
+                str(r.outputs),
+                str(r.written),
+                _size(r.bytes),
+                str(r.images),
+                f"{r.seconds:.2f}",
+            )
+        )
+    shared = max(0.0, total - sum(r.seconds for r in result.reports.values()))
+    rows.append(("shared", "", "", "", "", f"{shared:.2f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for index, row in enumerate(rows):
         line = "  ".join(
             cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)
         )
         click.echo(click.style(line, bold=True) if index == 0 else line, err=True)
-    total = sum(result.timings.values())
+    # the shared row in parts: the stages before and after rendering, and the rest of
+    # publishing (writing files, swapping folders; each channel's images are its own)
+    parts = {k: v for k, v in result.timings.items() if k not in ("render", "publish")}
+    parts["writing"] = max(0.0, shared - sum(parts.values()))
+    click.echo("  shared: " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()), err=True)
     warnings = len(result.warnings)
     if any(r.written or r.removed for r in result.reports.values()):
         line = f"built {result.visible} items into {out_dir} in {total:.2f}s"
@@ -290,27 +310,27 @@ def build_command(
 
         watch_and_build(options, quiet=quiet)
         return
-    interactive = sys.stderr.isatty() and not quiet and not as_json
-    if interactive:
-        options.progress = lambda name, done, total: click.echo(
-            f"\r  rendered {name:<10} ({done}/{total})", nl=False, err=True
-        )
+    # a progress line on a terminal only: not in CI logs, not under --quiet or --json
+    progress = ProgressLine(sys.stderr)
+    if sys.stderr.isatty() and not quiet and not as_json and not os.environ.get("CI"):
+        options.progress = progress
     started = time.perf_counter()
     prepared = prepare(options)
-    with owned(options, prepared.config) as waited:
-        if waited:  # the build we waited for may have changed what we listed
-            prepared = prepare(options)
-        summary = unchanged(options, prepared)
-        if summary is not None:
-            summary.timings["check"] = time.perf_counter() - started
-            manifest = (read_manifest(output_folder(options, prepared)) or {}) if report else {}
-        else:
-            result = build(options, prepared=prepared)
-            summary = result.summary()
-            manifest = result.published.manifest if result.published else {}
+    try:
+        with owned(options, prepared.config) as waited:
+            if waited:  # the build we waited for may have changed what we listed
+                prepared = prepare(options)
+            summary = unchanged(options, prepared)
+            if summary is not None:
+                summary.timings["check"] = time.perf_counter() - started
+                manifest = (read_manifest(output_folder(options, prepared)) or {}) if report else {}
+            else:
+                result = build(options, prepared=prepared)
+                summary = result.summary()
+                manifest = result.published.manifest if result.published else {}
+    finally:
+        progress.clear()
     built_channels = prepared.channels
-    if interactive:
-        click.echo("\r" + " " * 40 + "\r", nl=False, err=True)
     out_dir = out or (site / prepared.config.output_dir)
     if as_json:
         click.echo(json.dumps(_report(summary), indent=1, sort_keys=True))

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeGuard
@@ -48,6 +50,10 @@ class ChannelStats:
     written: int = 0
     unchanged: int = 0
     removed: int = 0
+    #: seconds spent producing the channel's bytes (image encoding, mostly), and how many
+    #: image renditions were encoded rather than found in the cache
+    seconds: float = 0.0
+    images: int = 0
 
 
 @dataclass
@@ -79,6 +85,10 @@ class Materializer:
             valid = lambda value: isinstance(value, str)  # noqa: E731
             self.index = load_table(self.index_path, self.problems, valid) or {}
         self.used: dict[str, str] = {}
+        #: renditions encoded so far (found in the cache ones are not counted)
+        self.encoded = 0
+        #: told of every rendition asked for, encoded or found (the build's progress bar)
+        self.on_rendition: Callable[[], None] | None = None
 
     def _recipe(self, artifact: Artifact) -> str:
         assert artifact.source is not None
@@ -97,6 +107,7 @@ class Materializer:
         source = self.site_root / artifact.source
         try:
             if artifact.transform:
+                self.encoded += 1
                 return encode(source, artifact.transform, self.rendition_cache)
             return source.read_bytes()
         except FileNotFoundError:
@@ -104,6 +115,8 @@ class Materializer:
 
     def digest(self, artifact: Artifact) -> str:
         """The artifact's digest, with its bytes stored as a blob (cache on)."""
+        if artifact.transform and self.on_rendition is not None:
+            self.on_rendition()
         if artifact.digest is not None and (
             self.blobs.folder is None or self.blobs.has(artifact.digest)
         ):
@@ -120,6 +133,8 @@ class Materializer:
         return digest
 
     def data(self, artifact: Artifact) -> bytes:
+        if artifact.transform and self.on_rendition is not None:
+            self.on_rendition()
         return self._produce(artifact)
 
     def save(self) -> None:
@@ -172,6 +187,7 @@ class MemorySink:
             files: dict[str, bytes] = {}
             types: dict[str, str] = {}
             entry: dict[str, dict[str, object]] = {}
+            started, encoded = time.perf_counter(), materializer.encoded
             for artifact in artifacts:
                 digest = materializer.digest(artifact) if cached else artifact.digest
                 data = self._previous.get(digest) if digest else None
@@ -186,6 +202,8 @@ class MemorySink:
             self.media_types[channel] = types
             manifest[channel] = dict(sorted(entry.items()))
             stats[channel] = ChannelStats(len(files), sum(len(d) for d in files.values()))
+            stats[channel].seconds = time.perf_counter() - started
+            stats[channel].images = materializer.encoded - encoded
         self._previous = {}
         materializer.save()
         self.published = Published(manifest, stats)
@@ -287,7 +305,9 @@ class DiskSink:
         }
         planned: dict[str, list[tuple[Artifact, str, int]]] = {}
         manifest: dict[str, dict[str, dict[str, object]]] = {}
+        spent: dict[str, tuple[float, int]] = {}
         for channel, artifacts in sorted(outputs.items()):
+            started, encoded = time.perf_counter(), materializer.encoded
             rows = []
             entry: dict[str, dict[str, object]] = {}
             before = previous.get(channel, {})
@@ -308,7 +328,10 @@ class DiskSink:
                 entry[artifact.path] = _describe(digest, size, artifact.media_type)
             planned[channel] = rows
             manifest[channel] = entry
+            spent[channel] = (time.perf_counter() - started, materializer.encoded - encoded)
         stats = {name: self._stats(rows, present.get(name, {})) for name, rows in planned.items()}
+        for name, (seconds, images) in spent.items():
+            stats[name].seconds, stats[name].images = seconds, images
         built = manifest
         manifest = dict(sorted({**kept, **built}.items()))
         # what the last real build published: the deploy diffs are against it

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from _collections_abc import dict_items, dict_keys, dict_values
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
@@ -25,6 +25,9 @@ from .executors import PARALLEL_THRESHOLD
 from .incremental import Entry, Inputs, RenderCache, make_entry, still_valid
 from .paths import UnsafePath, check_output_path
 from .templates import TemplateProblem
+
+#: routes a serial render does between progress reports
+SERIAL_SLICE = 64
 
 
 @dataclass
@@ -136,8 +139,11 @@ def render_channel(
     cache: RenderCache,
     executor: Executor | None,
     workers: int,
+    progress: Callable[[int], None] | None = None,
 ) -> ChannelOutput:
-    """Check, reuse or render every route, then the channel's finishing outputs."""
+    """Check, reuse or render every route, then the channel's finishing outputs;
+    `progress` is told how many more routes are done, as they are."""
+    told = progress or (lambda _count: None)
     channel, ctx = job.channel, job.ctx
     _JOBS[f"{job_key}:{channel.name}"] = job
     channel.check(ctx.site, ctx)
@@ -157,9 +163,15 @@ def render_channel(
             out.reused += 1
         else:
             todo.append(route)
+    told(out.reused)
     keep_data = job.blobs.folder is None
+    results = []
     if executor is None or len(todo) < PARALLEL_THRESHOLD:
-        results = [render_chunk(job_key, channel.name, todo, keep_data)]
+        # in slices, so that progress shows; one slice renders as the whole would
+        for start in range(0, max(len(todo), 1), SERIAL_SLICE):  # one, though empty
+            chunk = todo[start : start + SERIAL_SLICE]
+            results.append(render_chunk(job_key, channel.name, chunk, keep_data))
+            told(len(chunk))
     else:
         size = max(16, len(todo) // (workers * 4) + 1)
         chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
@@ -167,7 +179,9 @@ def render_channel(
             executor.submit(render_chunk, job_key, channel.name, chunk, keep_data)
             for chunk in chunks
         ]
-        results = [f.result() for f in futures]
+        for future, chunk in zip(futures, chunks, strict=True):
+            results.append(future.result())
+            told(len(chunk))
     for result in results:
         cache.memos.update(result.memos)
         out.artifacts.extend(result.artifacts)

@@ -61,6 +61,7 @@ This is the home page. Edit `content/_index.md` to change it.
 ---
 title: About us
 summary: Who we are.
+menu: true
 ---
 We are a small shop. Read [our first news](articles/hello.md).
 """,
@@ -96,6 +97,7 @@ summary: Tough enough for the trail.
 sku: MUG-1
 price: 12.50
 availability: in_stock
+buy_url: https://shop.example.com/mug
 tags: [news]
 ---
 A mug for coffee outdoors.

@@ -84,6 +84,7 @@ COMMON_FIELDS: dict[str, FieldSpec] = {
     "image": FieldSpec("path"),
     "image_alt": FieldSpec("string"),
     "weight": FieldSpec("int"),
+    "menu": FieldSpec("bool", doc="a page outside sections shown in the header menu"),
     "type": FieldSpec("string"),
     "author": FieldSpec("string"),
     "external_url": FieldSpec("url"),
@@ -113,6 +114,7 @@ BUILTIN_TYPES: dict[str, dict[str, FieldSpec]] = {
         "availability": FieldSpec("enum", required=True, fact=True, choices=AVAILABILITY),
         "brand": FieldSpec("string"),
         "gtin": FieldSpec("string", fact=True),
+        "buy_url": FieldSpec("url", doc="where to buy it online: the page's call to action"),
     },
     "promotion": {
         "valid_from": FieldSpec("datetime", required=True, fact=True),

@@ -203,10 +203,13 @@ class HtmlSiteChannel(Channel):
         if route.output == "item" and route.item_id is not None:
             shown = ctx.item(route.item_id, lang)
             here = shown.section if shown is not None else None
+        pages = self.pages(ctx, lang)
         return {
             "route": route,
             "lang": lang,
             "locale": language.locale,
+            "pages": pages,
+            "menu_pages": [p for p in pages if p["menu"]],
             "channel": self.name,
             "css_url": ctx.url_for_path(self.css_path),
             "css": self.css,
@@ -229,6 +232,31 @@ class HtmlSiteChannel(Channel):
     def tag_url(self, tag: str, lang: str, ctx: RenderContext) -> str:
         """The listing of one tag: addressed by its slug, never by its spelling."""
         return ctx.url_for_path(f"{self.language_prefix(lang)}tags/{tag_slug(tag)}/")
+
+    def pages(self, ctx: RenderContext, lang: str) -> list[dict[str, Any]]:
+        """The pages outside sections (About, Contact, Privacy) for the footer, and the header
+        where they ask (`menu: true`), by weight and title: in `lang`, or the default
+        language's where a page has no translation."""
+
+        def find() -> list[dict[str, Any]]:
+            default = ctx.site.config.default_language
+            found: dict[str, ItemView] = {}
+            for want in dict.fromkeys((lang, default)):
+                for v in ctx.items(want):
+                    if v.section is None and v.type == "page":
+                        found.setdefault(v.id, v)
+            ordered = sorted(found.values(), key=lambda v: (v.weight, v.title.lower()))
+            return [
+                {
+                    "title": v.title,
+                    "url": ctx.url_for(v, absolute=False),
+                    "menu": bool(v.fields.get("menu")),
+                    "id": v.id,
+                }
+                for v in ordered
+            ]
+
+        return ctx.memo(("pages", lang), find)
 
     def language_links(self, route: Route, ctx: RenderContext) -> list[dict[str, Any]]:
         """Where this page lives in each language (the same item, or the same listing).
@@ -508,12 +536,26 @@ class HtmlSiteChannel(Channel):
         body = ""
         if home is not None and home.document is not None:
             body = ctx.html_of_document(home.document, route.lang)
-        latest = [v for v in ctx.items(route.lang) if v.type != "page"][: self.config.page_size]
+        everything = ctx.items(route.lang)
+        today = ctx.today
+        offers = [
+            v
+            for v in everything
+            if v.type == "promotion" and v.fields["valid_from"].date() <= today
+        ]
+        coming = sorted(
+            (v for v in everything if v.type == "event" and v.fields["end"].date() >= today),
+            key=lambda v: v.fields["start"],
+        )
+        leading = {v.id for v in offers[:3]} | {v.id for v in coming[:3]}
+        latest = [v for v in everything if v.type != "page" and v.id not in leading]
         return {
             "title": home.title if home and home.title else ctx.site.config.title,
             "summary": home.summary if home else ctx.site.config.description,
             "body": body,
-            "entries": self.summaries(latest, ctx),
+            "offers": self.summaries(offers[:3], ctx),
+            "events": self.summaries(coming[:3], ctx),
+            "entries": self.summaries(latest[: self.config.page_size], ctx),
         }
 
     def context_alias(self, route: Route, ctx: RenderContext) -> dict[str, Any]:
