@@ -30,7 +30,7 @@ from pygments.util import ClassNotFound
 from .paths import split_url
 
 #: Bump when parsing changes, so cached token streams are rebuilt.
-PARSER_VERSION = "6"
+PARSER_VERSION = "7"
 
 DEFAULT_SCHEMES = ("http", "https", "mailto", "tel")
 LinkResolver = Callable[[str, int | None], str]
