@@ -3,9 +3,9 @@
 Blocks: heading, paragraph, list (items hold blocks; task items a `checked` flag), image,
 table, quote, code, rule, footnotes, and the typed blocks of components (a product card,
 a callout, a video...), which each render fills in from the component's data. Inline
-content is a list of spans: text with marks
-(strong, em, strike, code), links (with the target item's id where the link is to an item),
-line breaks, footnote references and inline images. Raw HTML is dropped: apps get the
+content is a list of spans: plain text as a string, text with marks (strong, em, strike,
+code) as `{"type": "text", …}`, links (with the target item's id where the link is to an
+item), line breaks, footnote references and inline images. Raw HTML is dropped: apps get the
 sanitized `content_html` for that.
 """
 
@@ -257,10 +257,13 @@ def prebuild(tokens: Sequence[Token], allowed_schemes: Sequence[str]) -> bytes:
     def find(node: Any, path: list[int | str]) -> None:
         if isinstance(node, list):
             for index, child in enumerate(node):
-                # text spans (most of the nodes) hold no placeholder
-                if isinstance(child, list | dict) and not (
-                    isinstance(child, dict) and child.get("type") == "text"
-                ):
+                # text spans (most of the nodes) hold no placeholder; one without marks is
+                # written as its plain string (a third of an app's item documents was
+                # `{"text": …, "type": "text"}` wrapping)
+                if isinstance(child, dict) and child.get("type") == "text":
+                    if "marks" not in child:
+                        node[index] = child["text"]
+                elif isinstance(child, list | dict):
                     find(child, [*path, index])
         elif isinstance(node, dict):
             if _LINK in node or _IMAGE in node or _COMPONENT in node:

@@ -32,7 +32,7 @@ from . import directives
 from .paths import split_url
 
 #: Bump when parsing changes, so cached token streams are rebuilt.
-PARSER_VERSION = "8"
+PARSER_VERSION = "9"
 
 DEFAULT_SCHEMES = ("http", "https", "mailto", "tel")
 #: a link's URL in a channel, or None to show the link's text without a link (its target

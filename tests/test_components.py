@@ -166,7 +166,7 @@ def test_app_gets_typed_blocks_valid_against_the_published_schema(built) -> None
         "component": "store-hours",
         "args": {"late": True, "store": "oslo"},
         "blocks": [
-            {"type": "paragraph", "content": [{"type": "text", "text": "Open late on Thursdays."}]}
+            {"type": "paragraph", "content": ["Open late on Thursdays."]}
         ],
     }
     assert blocks[9]["item_id"] == "winter-coat"

@@ -129,6 +129,14 @@ def extension_fields(view: ItemView, ctx: RenderContext) -> dict[str, Any]:
     return {k: v for k, v in fields_of(view, ctx).items() if k not in FEED_MEMBERS}
 
 
+def link_to(ctx: RenderContext, item_id: str, lang: str) -> dict[str, Any]:
+    """A link in `links`: the target's id, language and canonical page (its URL in each
+    channel is in its own document: a body links to many items, and repeating every
+    channel's URL for each made a tenth of an item document)."""
+    url = ctx.url_for((item_id, lang), ctx.site.config.canonical_channel)
+    return {"id": item_id, "lang": lang, "url": url}
+
+
 def links_of(view: ItemView, ctx: RenderContext) -> list[dict[str, Any]]:
     """Every published item the body links to or a `links` field names, once each."""
     specs = ctx.site.config.types.fields_for(view.type)
@@ -139,13 +147,14 @@ def links_of(view: ItemView, ctx: RenderContext) -> list[dict[str, Any]]:
         target = ctx.target_of(view, ref.target)
         shown = (ctx.item(target, view.lang) or _any_language(ctx, target)) if target else None
         if shown is not None:
-            seen.setdefault(shown.item.key, reference(ctx, shown.id, shown.lang))
+            seen.setdefault(shown.item.key, link_to(ctx, shown.id, shown.lang))
     for name, spec in specs.items():
         if spec.kind == "links":
             for target in view.fields.get(name) or ():
                 found = referenced(ctx, view, str(target))
                 if found is not None:
-                    seen.setdefault((found["id"], found["lang"]), found)
+                    key = (found["id"], found["lang"])
+                    seen.setdefault(key, link_to(ctx, *key))
     return list(seen.values())
 
 
@@ -170,7 +179,13 @@ def summary_of(view: ItemView, ctx: RenderContext) -> str:
     return cut.rstrip(" ,;:.") + "…"
 
 
-def _span_text(spans: list[dict[str, Any]]) -> str:
+def _span_text(spans: list[Any]) -> str:
+    """The text of a list of spans (plain text is a string, the rest are objects)."""
     return "".join(
-        s.get("text", "") if s["type"] != "link" else _span_text(s["content"]) for s in spans
+        s
+        if isinstance(s, str)
+        else _span_text(s["content"])
+        if s["type"] == "link"
+        else s.get("text", "")
+        for s in spans
     )
