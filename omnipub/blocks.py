@@ -277,7 +277,7 @@ def prebuild(tokens: Sequence[Token], allowed_schemes: Sequence[str]) -> bytes:
 
 
 #: a component's blocks (or spans, inline): (index, its inner blocks, inline) -> blocks
-ComponentBlocks = Callable[[int, list[Block], bool], list[Block]]
+ComponentBlocks = Callable[[int, list[Block], bool], list[Any]]
 
 
 def fill(

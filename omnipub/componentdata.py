@@ -490,7 +490,7 @@ def text_of(component: Component, body: str) -> str:
 # --- the app's blocks ------------------------------------------------------------------------
 
 
-def blocks_of(component: Component, inner: list[Block]) -> list[Block]:
+def blocks_of(component: Component, inner: list[Block]) -> list[Any]:
     """The typed block (or, inline, the spans) a native app draws for a component."""
     data, args = component.data, component.args
     name = component.name
@@ -515,8 +515,8 @@ def blocks_of(component: Component, inner: list[Block]) -> list[Block]:
         ]
     if name == "button":
         if data["href"] is None:  # its target is not published in this build: its label
-            text = {"type": "text", "text": data["label"]}
-            return [text] if component.inline else [{"type": "paragraph", "content": [text]}]
+            label = data["label"]  # plain text, as a span without marks is written
+            return [label] if component.inline else [{"type": "paragraph", "content": [label]}]
         if component.inline:
             return [_link_span(data["href"], data["label"], data["item_id"])]
         block = {
@@ -549,7 +549,7 @@ def blocks_of(component: Component, inner: list[Block]) -> list[Block]:
             block["media_type"] = data["media_type"]
         return [block]
     if component.inline:
-        return [{"type": "text", "text": component.text}] if component.text else []
+        return [component.text] if component.text else []
     return [
         {
             "type": component.block_type,
@@ -561,7 +561,7 @@ def blocks_of(component: Component, inner: list[Block]) -> list[Block]:
 
 
 def _link_span(href: str | None, text: str, item_id: str | None) -> Block:
-    span: Block = {"type": "link", "href": href or "#", "content": [{"type": "text", "text": text}]}
+    span: Block = {"type": "link", "href": href or "#", "content": [text]}
     if item_id:
         span["item_id"] = item_id
     return span

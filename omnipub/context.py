@@ -494,7 +494,7 @@ class RenderContext:
         the target's id, so an app opens an item itself."""
         pre = view.prerendered
 
-        def component(index: int, inner: list[dict], _inline: bool) -> list[dict]:
+        def component(index: int, inner: list[dict], _inline: bool) -> list[Any]:
             found = self._resolve(
                 pre, index, view, view.rel, view.lang, "", widths, "100vw", absolute
             )

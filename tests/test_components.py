@@ -177,7 +177,7 @@ def test_app_gets_typed_blocks_valid_against_the_published_schema(built) -> None
     mention = blocks[0]["content"][1]
     assert mention["type"] == "link" and mention["item_id"] == "winter-coat"
     assert mention["href"] == "https://www.shop.example/products/winter-coat/"
-    assert mention["content"][0]["text"] == "Fjord winter coat – NOK\u00a01,299.00 (In stock)"
+    assert mention["content"][0] == "Fjord winter coat – NOK\u00a01,299.00 (In stock)"
     # the web-view form is sanitized: no script, no click-to-load, a poster link instead
     assert "<script" not in guide["content_html"]
     html = lxml.html.fragment_fromstring(guide["content_html"], create_parent="div")
