@@ -37,11 +37,11 @@ from .checks import consistency
 from .components import check_components
 from .depends import Digests, Key, item_digest, item_keys, memo_digest
 from .diagnostics import Diagnostics
-from .discover import SourceFile, is_ignored
+from .discover import SourceFile, is_ignored, markdown_stem
 from .document import Document
 from .incremental import Entry, instant_parts
 from .items import Item
-from .links import check_links
+from .links import check_links, check_site_links
 from .model import next_change, remake_items
 from .publish import MemorySink
 from .render import (
@@ -264,6 +264,7 @@ class LiveBuild:
         site = self.result.site
         remade_rels = {item.rel for item in made.values()}
         check_links(site, state.images, diagnostics, only=remade_rels)
+        check_site_links(site, self.result.plan, diagnostics, only=remade_rels)
         check_components(site, state.images, diagnostics, only=remade_rels)
         model = [
             d
@@ -497,7 +498,7 @@ def _is_item_file(rel: str) -> bool:
     return (
         len(parts) > 1
         and parts[0] == "content"
-        and rel.endswith(".md")
+        and markdown_stem(parts[-1]) is not None
         and not parts[-1].startswith("_index")
         and not any(is_ignored(p) for p in parts)
     )

@@ -183,6 +183,28 @@ def test_a_text_edit_renders_only_what_shows_the_text(tmp_path: Path) -> None:
     assert b"One more sentence." in live.sink.files["mobile"]["articles/a/index.html"]
 
 
+def test_a_markdown_file_and_a_root_relative_link_take_the_fast_path(tmp_path: Path) -> None:
+    """A `.markdown` file is an item file like `.md`; a root-relative link it gains is
+    checked in the live rebuild as in a clean build (a broken one fails it, located)."""
+    root = write_site(tmp_path / "site", SITE)
+    path = root / "content/articles/a.md"
+    path.rename(root / "content/articles/a.markdown")
+    path = root / "content/articles/a.markdown"
+    live = LiveBuild(BuildOptions(root=root, at=FIXED_AT, executor="serial", write_lock=False))
+    live.rebuild()
+    path.write_text(path.read_text() + "\nSee [nothing](/no/such/page/).\n")
+    with pytest.raises(BuildFailed) as failed:
+        live.rebuild([path])
+    assert live.mode == "fast"
+    [broken] = failed.value.diagnostics
+    assert broken.code == "link.broken" and broken.location is not None
+    assert broken.location.path == "content/articles/a.markdown"
+    path.write_text(path.read_text().replace("/no/such/page/", "/articles/b/"))
+    live.rebuild([path])
+    assert live.mode == "fast"
+    assert b'href="/articles/b/"' in live.sink.files["web"]["articles/a/index.html"]
+
+
 def test_a_failed_live_rebuild_keeps_the_last_good_build(tmp_path: Path) -> None:
     root = write_site(tmp_path / "site", SITE)
     live = LiveBuild(BuildOptions(root=root, at=FIXED_AT, executor="serial", write_lock=False))
