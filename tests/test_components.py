@@ -165,9 +165,7 @@ def test_app_gets_typed_blocks_valid_against_the_published_schema(built) -> None
         "type": "store_hours",
         "component": "store-hours",
         "args": {"late": True, "store": "oslo"},
-        "blocks": [
-            {"type": "paragraph", "content": ["Open late on Thursdays."]}
-        ],
+        "blocks": [{"type": "paragraph", "content": ["Open late on Thursdays."]}],
     }
     assert blocks[9]["item_id"] == "winter-coat"
     # links lead to the canonical pages by absolute URL, as a body's links do in the app

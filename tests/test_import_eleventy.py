@@ -56,7 +56,9 @@ def test_eleventy_shortcodes_become_components_and_the_rest_is_reported(
     head = post.split("---")[1]
     assert "date: 2024-01-10" in head and "- posts\n- tides" in head
     assert "```{figure} /img/boat.png\n:alt: A boat\n```" in post
-    assert "```{video} https://www.youtube.com/watch?v=dQw4w9WgXcQ\n```" in post
+    assert (
+        "```{video} https://www.youtube.com/watch?v=dQw4w9WgXcQ\n:title: YouTube video\n```" in post
+    )
     assert ":::{callout} warning\nWatch the **tide**.\n:::" in post
     assert '```js\nconst tide = "high";\n```' in post
     assert "Welcome to Tide Tables." in (dest / "content/_index.md").read_text(encoding="utf-8")

@@ -73,7 +73,9 @@ def test_jekyll_liquid_becomes_components_and_the_rest_is_reported(
     assert "summary: The journal opens." in head
     assert "![Banner](/assets/img/banner.png)" in post  # {{ site.baseurl }} is gone
     assert "```{figure} /assets/img/banner.png\n:alt: Banner\n\nOur banner\n```" in post
-    assert "```{video} https://www.youtube.com/watch?v=dQw4w9WgXcQ\n```" in post
+    assert (
+        "```{video} https://www.youtube.com/watch?v=dQw4w9WgXcQ\n:title: YouTube video\n```" in post
+    )
     assert ":::{callout} note\nBring a coat.\n:::" in post
     assert "Liquid looks like {{ this }}." in post  # {% raw %}
     assert "Remember to add photos" not in post and "{: .wide}" not in post

@@ -186,16 +186,20 @@ class Page:
         return self.lines.get(key) or self.lines.get(key.lower())
 
     def new_url(self, site: SiteInfo) -> str:
-        """The page's URL on omnipub's web channel: /section/slug/, /slug/, /section/ or /."""
+        """The page's URL on omnipub's web channel, which keeps folders as they are:
+        `content/docs/guide/install.md` is /docs/guide/install/, a bundle's `index.md` is
+        its folder's URL, a section's `_index.md` the section's, `slug:` the last part."""
         prefix = "" if self.lang in (None, site.default_language) else f"/{self.lang}"
-        parts = self.dest.split("/")
+        folders = self.dest.split("/")[1:-1]
         if self.kind == "home":
             return f"{prefix}/"
         if self.kind == "section":
-            return f"{prefix}/{parts[1]}/"
-        slug = self.fields.get("slug") or slugify(_stem(self.dest, site))
-        section = f"/{parts[1]}" if len(parts) > 2 else ""
-        return f"{prefix}{section}/{slug}/"
+            return f"{prefix}/{'/'.join(folders)}/"
+        stem = _stem(self.dest, site)
+        if stem == "index" and folders:  # a page bundle: the item is its folder
+            stem = folders.pop()
+        slug = self.fields.get("slug") or slugify(stem)
+        return f"{prefix}/{'/'.join([*folders, str(slug)])}/"
 
 
 def _stem(dest: str, site: SiteInfo) -> str:
@@ -760,6 +764,17 @@ def code_block(code: str, lang: str = "") -> str:
     return f"{fence}{lang}\n{code}\n{fence}\n"
 
 
+def video_title(url: str) -> str:
+    """A name for a video whose source gave none (the player's label and the app's title)."""
+    host = urlsplit(url).netloc.lower()
+    if "youtu" in host:
+        return "YouTube video"
+    if "vimeo" in host:
+        return "Vimeo video"
+    name = posixpath.basename(urlsplit(url).path)
+    return f"Video: {name}" if name else "Video"
+
+
 def directive(
     name: str,
     argument: str = "",
@@ -1198,7 +1213,9 @@ def standard_component(
             url = youtube_url(ident)
         else:
             url = ident
-        w.block(directive("video", url, {"title": _first(named, "title")}))
+        # a video needs an accessible name: the shortcode's, else one saying what it is
+        title = _first(named, "title", "caption", "alt") or video_title(url)
+        w.block(directive("video", url, {"title": title}))
         report.components[f"{label} → {{video}}"] += 1
         return True
     if lower in CODE_NAMES and raw_inner is not None:
