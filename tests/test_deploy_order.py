@@ -212,9 +212,9 @@ def _references(key: str, data: bytes) -> set[str]:
             found += [_locate(r["url"], "app", path) for r in doc["image"]["renditions"]]
         found += [_locate(link["url"], "app", path) for link in doc["links"]]
     elif key.startswith("signage/playlists/"):
-        playlist = json.loads(data)
-        player = f"screens/{playlist['screen']['id']}/index.html"
-        found += [_locate(slide["url"], "signage", player) for slide in playlist["slides"]]
+        # the player resolves a slide and its assets against the playlist's own URL
+        for slide in json.loads(data)["slides"]:
+            found += [_locate(url, "signage", path) for url in [slide["url"], *slide["assets"]]]
     return {_file(k) for k in found if k is not None}
 
 
