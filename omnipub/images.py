@@ -99,6 +99,8 @@ def index_images(
                         orientation = img.getexif().get(0x0112, 1)
                 except Exception:
                     continue
+                if cut_short(data, fmt):
+                    continue  # `unreadable` says why, where a page shows it
                 upright = orientation == 1
                 if orientation in (5, 6, 7, 8):
                     width, height = height, width
@@ -151,6 +153,17 @@ def _svg_length(value: str | None) -> float | None:
     return float(match.group(1)) if match and float(match.group(1)) > 0 else None
 
 
+def cut_short(data: bytes, fmt: str) -> bool:
+    """Does a JPEG or PNG end before its end marker? A header that reads says nothing of the
+    pixels after it, and decoding every image to find out would cost a cold build dearly;
+    a truncated file is what an interrupted upload or copy leaves, and it lacks its end."""
+    if fmt in ("jpeg", "mpo"):
+        return not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9")
+    if fmt == "png":
+        return b"IEND" not in data[-32:]
+    return False
+
+
 def unreadable(path: Path) -> tuple[str, str] | None:
     """Why an image file that exists is not in the index, and what to do: None when there
     is no such file."""
@@ -166,7 +179,9 @@ def unreadable(path: Path) -> tuple[str, str] | None:
         return None
     try:
         with Image.open(path) as img:
-            img.size  # noqa: B018 (opening reads the header, which is what failed)
+            fmt = (img.format or "").lower()  # opening reads the header
+        if cut_short(path.read_bytes(), fmt):
+            return "the file is cut short (an interrupted upload or copy?)", "export it again"
     except Image.DecompressionBombError:
         return "too many pixels to decode safely", "scale it down before adding it"
     except UnidentifiedImageError:

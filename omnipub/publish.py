@@ -112,6 +112,10 @@ class Materializer:
             return source.read_bytes()
         except FileNotFoundError:
             raise _vanished(artifact.source) from None
+        except (OSError, SyntaxError, ValueError) as exc:  # Pillow's ways to say "damaged"
+            if not artifact.transform:
+                raise
+            raise _undecodable(artifact.source, exc) from None
 
     def digest(self, artifact: Artifact) -> str:
         """The artifact's digest, with its bytes stored as a blob (cache on)."""
@@ -143,6 +147,22 @@ class Materializer:
         text = json.dumps(dict(sorted(self.used.items())), indent=0)
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
         write_bytes(self.index_path, text.encode())
+
+
+def _undecodable(source: str, problem: Exception) -> BuildFailed:
+    """An image whose header reads but whose pixels do not (a truncated upload, a file cut
+    short by a copy): a located error, never a crash or a half-made rendition."""
+    return BuildFailed(
+        [
+            Diagnostic(
+                Severity.ERROR,
+                "image.damaged",
+                f"cannot read this image's pixels ({problem}); nothing was published",
+                Location(source),
+                "export the image again (it may be cut short), or replace it",
+            )
+        ]
+    )
 
 
 def _vanished(source: str) -> BuildFailed:

@@ -311,3 +311,27 @@ def test_a_canonical_channel_that_is_not_enabled_is_a_located_config_error(
     result = CliRunner().invoke(cli, ["build", str(root), "--quiet"])
     assert result.exit_code == 1, result.output
     assert "omnipub.toml" in result.output and "canonical_channel 'fax'" in result.output
+
+
+def test_a_truncated_image_is_a_located_error_not_a_crash(tmp_path: Path) -> None:
+    """A JPEG cut short (an interrupted upload) has a header that reads and pixels that do
+    not: the build names it where the page shows it and publishes nothing (it used to
+    publish the broken file as the image's rendition)."""
+    import io
+
+    from PIL import Image
+
+    root = write_site(
+        tmp_path / "site",
+        GOOD + "-- content/articles/photo.md --\n---\ntitle: Photo\nimage: cut.jpg\n---\nText.\n",
+    )
+    buffer = io.BytesIO()
+    Image.effect_noise((400, 300), 80).convert("RGB").save(buffer, "JPEG", quality=90)
+    whole = buffer.getvalue()
+    (root / "content/articles/cut.jpg").write_bytes(whole[: len(whole) // 3])
+    code, _stdout, output = invoke("build", str(root), "--at", FIXED_AT)
+    assert code == 1, output
+    assert "content/articles/photo.md:3: error[image.unreadable]" in output
+    assert "content/articles/cut.jpg): the file is cut short" in output
+    assert "crashed" not in output and "Traceback" not in output
+    assert not (root / "public" / "articles").exists()
