@@ -281,10 +281,10 @@ class RenderContext:
         item has there (`base`)."""
         parts = split_url(href)
         if parts.path.startswith("/") and not parts.netloc:
-            if self._site_link(href) is None:
-                return None
             canonical = self.site.config.canonical_channel
             key = self._web_path(parts.path)
+            if key is None and self._is_hidden_page(parts.path):
+                return None
             found = self.url_for(key, canonical) if key else None
             if found:
                 return found + (f"#{parts.fragment}" if parts.fragment else "")
@@ -346,7 +346,7 @@ class RenderContext:
                 parts = split_url(href)
                 if parts.path.startswith("/") and not parts.netloc:
                     key = self._web_path(parts.path)
-                    if key is None and self._plan.hidden_paths.get(_page_path(parts.path)):
+                    if key is None and self._is_hidden_page(parts.path):
                         url = None  # expired or not yet published: plain text
                     elif key:
                         found = self.url_for(key, absolute=False) or self.url_for(
@@ -360,6 +360,11 @@ class RenderContext:
         if usage is not None:
             usage.items |= kept[1]
         return kept[0]
+
+    def _is_hidden_page(self, path: str) -> bool:
+        """Is `path` where a hidden (expired, future) item's page would be? Its links are
+        plain text in this build. Which items are hidden is part of the plan."""
+        return bool(self._plan.hidden_paths.get(_page_path(path)))
 
     def _web_path(self, path: str) -> tuple[str, str] | None:
         """The item whose web page is at `path` (root-relative links in content; the
