@@ -29,7 +29,8 @@ from .cache import DocumentCache, repair_layout, write_entry
 from .channel import Channel
 from .checks import consistency
 from .collector import collector_paused
-from .components import check_components, load_components
+from .componentdata import check_components
+from .components import load_components
 from .config import SiteConfig, load_config
 from .context import RenderContext
 from .depends import Digests, Key
@@ -45,10 +46,10 @@ from .discover import SourceFile, discover
 from .document import Document, LoadError, parse_document
 from .executors import cpu_count, executor_for
 from .guard import exclusive
-from .i18n import CORE_CATALOGUES, Catalogue
 from .ids import Lock
 from .images import ImageInfo, index_images
-from .incremental import Inputs, RenderCache, instant_parts, static_digest
+from .incremental import Inputs, RenderCache, channel_digest, instant_parts
+from .jobs import Job, forget, make_context, register
 from .links import check_links, check_site_links
 from .model import Site, build_site, next_change
 from .outputs import damaged, record_path
@@ -60,12 +61,11 @@ from .publish import (
     manifest_damaged,
     read_manifest,
 )
-from .render import ChannelOutput, Job, forget, register, render_channel
+from .render import ChannelOutput, render_channel
 from .resolve import Plan, resolve
 from .schema import parse_datetime
 from .snapshot import Snapshot, write_snapshot
 from .stamp import inputs_key, write_stamp
-from .templates import make_environment
 
 #: told (stage, done, total): "load", "render <channel>", "images"
 Progress = Callable[[str, int, int], None]
@@ -551,7 +551,7 @@ def _build(
         channel.name: RenderCache(
             state_dir / "cache" if state_dir else None,
             channel.name,
-            channel_digest(config, channel, options, planned),
+            channel_digest(config, channel, options.drafts, planned),
         )
         for channel in channels
     }
@@ -721,47 +721,3 @@ def audit_consistency(
 
     built = [channel for channel in channels if channel.name in outputs]
     diagnostics.extend(consistency(site, plan, built, read, {k for k in keys if k[0]}))
-
-
-def make_context(
-    site: Site,
-    channel: Channel,
-    plan: Plan,
-    images: dict[str, ImageInfo],
-    diagnostics: Diagnostics,
-    lock: Lock,
-) -> RenderContext:
-    config = site.config
-    dirs = [CORE_CATALOGUES]
-    if channel.package_dir:
-        dirs.append(channel.package_dir / "i18n")
-    catalogue = Catalogue([*dirs, config.root / "i18n"])
-    env = make_environment(
-        config, channel.name, channel.package_dir, catalogue, channel.template_fallbacks
-    )
-    state = lock.channels.get(channel.name, {})
-    return RenderContext(site, channel, plan, env, images, diagnostics, state)
-
-
-def channel_digest(
-    config: SiteConfig, channel: Channel, options: BuildOptions, built: list[Channel]
-) -> str:
-    """The fixed inputs of a channel's renders: code, config, templates, words, and the
-    channels `built` beside it, whose URLs its pages show (dev URLs included: the dev
-    server's base URLs are set in the channels' config)."""
-    folders = [
-        Path(__file__).parent,
-        config.templates_dir / channel.name,
-        config.root / "i18n",
-        config.root / "components",
-    ]
-    if channel.package_dir:
-        folders.append(channel.package_dir.parent)
-    return static_digest(
-        channel.name,
-        channel.version,
-        config.digest,
-        options.drafts,
-        sorted((other.name, other.config.base_url) for other in built),
-        folders=folders,
-    )

@@ -630,9 +630,57 @@ def import_command(generator: str, src: Path, dest: Path, force: bool, as_json: 
         sys.exit(EXIT_CONTENT)
 
 
+@cli.command("serve")
+@SITE
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; the default is reachable from this machine only.",
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another host name to answer to (besides localhost, IP addresses and --host); "
+    "repeat for several.",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
+@click.option("--drafts", is_flag=True, help="Include drafts.")
+@guarded
+def serve_command(
+    site: Path,
+    port: int,
+    host: str,
+    allow_hosts: tuple[str, ...],
+    open_browser: bool,
+    drafts: bool,
+) -> None:
+    """Serve SITE with live reload: the canonical channel at /, the others at /_/<channel>/,
+    and the preview board at /_preview/."""
+    import threading
+    import webbrowser
+
+    from .serve import start
+
+    options = BuildOptions(root=site, drafts=drafts, write_lock=False)
+    server, session, stop = start(
+        options, host, port, lambda text: click.echo(text, err=True), allow_hosts
+    )
+    url = f"http://{host}:{server.server_address[1]}/"
+    click.echo(f"serving {site} at {url} (preview: {url}_preview/); Ctrl+C to stop", err=True)
+    if open_browser:
+        webbrowser.open(url)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        stop.set()
+        server.shutdown()
+
+
 def main() -> None:
-    with contextlib.suppress(ImportError):
-        import omnipub.serve  # noqa: F401  (registers `omnipub serve`)
     try:
         cli(prog_name="omnipub")
         code: int | str | None = 0

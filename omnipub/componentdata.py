@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -20,11 +20,11 @@ from urllib.parse import parse_qs, urlsplit
 from . import i18n
 from .components import BUILTINS, ComponentSpec, Problem, arguments
 from .depends import touch, touch_field
-from .diagnostics import Diagnostic, Location, Severity
+from .diagnostics import Diagnostic, Diagnostics, Location, Severity
 from .directives import ComponentUse
 from .images import ImageInfo, unreadable
-from .links import image_source, source_link
-from .paths import UnsafePath
+from .links import source_link
+from .paths import UnsafePath, image_source
 from .schema import AVAILABILITY_LABELS
 
 if TYPE_CHECKING:
@@ -592,3 +592,67 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+# --- the content check ----------------------------------------------------------------------
+
+
+def check_components(
+    site: Site,
+    images: Mapping[str, ImageInfo],
+    diagnostics: Diagnostics,
+    only: set[str] | None = None,
+) -> None:
+    """Every component in visible content names a known component, with valid arguments,
+    and what it shows exists: a product that is published (an expired one is a warning:
+    it drops out of the page on its own), images that are there.
+
+    `only` limits the check to some item files (a live rebuild)."""
+    registry = site.components
+    skus: dict[str, tuple[str, str]] | None = None
+
+    def sku_lookup() -> dict[str, tuple[str, str]]:
+        nonlocal skus
+        if skus is None:
+            skus = sku_index(site)
+        return skus
+
+    for rel, pre in _bodies(site, only):
+        for use in pre.components:
+            where = Location(rel, use.line, use.column)
+            spec = registry.get(use.name)
+            if spec is None:
+                diagnostics.error(
+                    "component.unknown",
+                    f"unknown component {{{use.name}}}",
+                    where,
+                    registry.suggest(use.name),
+                )
+                continue
+            args, problems = arguments(use, spec, site.config.timezone)
+            if not problems:
+                problems = check_use(site, images, rel, use, spec, args, sku_lookup)
+            for problem in problems:
+                diagnostics.add(
+                    Diagnostic(
+                        Severity.WARNING if problem.warning else Severity.ERROR,
+                        problem.code,
+                        problem.message,
+                        Location(rel, problem.line, problem.column),
+                        problem.hint,
+                    )
+                )
+
+
+def _bodies(site: Site, only: set[str] | None) -> Iterable[tuple[str, Any]]:
+    if only is None:
+        docs = [item.document for item in site.items if item.visible]
+        docs += [p.document for p in site.sections.values() if p.document]
+        docs += [p.document for p in site.home.values() if p.document]
+    else:
+        picked = (site.by_rel.get(rel) for rel in sorted(only))
+        docs = [item.document for item in picked if item is not None and item.visible]
+    for doc in docs:
+        yield doc.rel, doc.pre
+        for pre in doc.channel_pre.values():
+            yield doc.rel, pre

@@ -29,14 +29,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from .diagnostics import Diagnostic, Diagnostics, Location, Severity
+from .diagnostics import Diagnostics, Location
 from .directives import ComponentUse
 from .schema import KINDS, CoercionError, FieldSpec, coerce, describe
 
 if TYPE_CHECKING:
     from .discover import SourceFile
-    from .images import ImageInfo
-    from .model import Site
 
 #: a role's text may name its target Sphinx-style: `label <target>`
 _LABELLED = re.compile(r"^(?P<label>.*\S)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
@@ -485,69 +483,3 @@ def _site_spec(
         description=str(data.get("description", "")),
         source=schema.rel,
     )
-
-
-# --- the content check ----------------------------------------------------------------------
-
-
-def check_components(
-    site: Site,
-    images: Mapping[str, ImageInfo],
-    diagnostics: Diagnostics,
-    only: set[str] | None = None,
-) -> None:
-    """Every component in visible content names a known component, with valid arguments,
-    and what it shows exists: a product that is published (an expired one is a warning:
-    it drops out of the page on its own), images that are there.
-
-    `only` limits the check to some item files (a live rebuild)."""
-    from .componentdata import check_use, sku_index  # what a use names is found there
-
-    registry = site.components
-    skus: dict[str, tuple[str, str]] | None = None
-
-    def sku_lookup() -> dict[str, tuple[str, str]]:
-        nonlocal skus
-        if skus is None:
-            skus = sku_index(site)
-        return skus
-
-    for rel, pre in _bodies(site, only):
-        for use in pre.components:
-            where = Location(rel, use.line, use.column)
-            spec = registry.get(use.name)
-            if spec is None:
-                diagnostics.error(
-                    "component.unknown",
-                    f"unknown component {{{use.name}}}",
-                    where,
-                    registry.suggest(use.name),
-                )
-                continue
-            args, problems = arguments(use, spec, site.config.timezone)
-            if not problems:
-                problems = check_use(site, images, rel, use, spec, args, sku_lookup)
-            for problem in problems:
-                diagnostics.add(
-                    Diagnostic(
-                        Severity.WARNING if problem.warning else Severity.ERROR,
-                        problem.code,
-                        problem.message,
-                        Location(rel, problem.line, problem.column),
-                        problem.hint,
-                    )
-                )
-
-
-def _bodies(site: Site, only: set[str] | None) -> Iterable[tuple[str, Any]]:
-    if only is None:
-        docs = [item.document for item in site.items if item.visible]
-        docs += [p.document for p in site.sections.values() if p.document]
-        docs += [p.document for p in site.home.values() if p.document]
-    else:
-        picked = (site.by_rel.get(rel) for rel in sorted(only))
-        docs = [item.document for item in picked if item is not None and item.visible]
-    for doc in docs:
-        yield doc.rel, doc.pre
-        for pre in doc.channel_pre.values():
-            yield doc.rel, pre

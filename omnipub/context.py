@@ -26,9 +26,9 @@ from .diagnostics import Diagnostic, Diagnostics, Location, Severity
 from .document import Document
 from .images import IMAGE_SUFFIXES, ImageInfo, Rendition, plan_renditions
 from .items import Item, ItemView
-from .links import image_source, source_link
+from .links import source_link
 from .model import Site
-from .paths import UnsafePath, quote_path, split_url
+from .paths import UnsafePath, image_source, quote_path, split_url
 from .recorded import RecordedSite
 from .templates import render_template, translate
 

@@ -34,6 +34,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .paths import UnsafePath, image_source
+
 if TYPE_CHECKING:
     from .items import Item
     from .model import Site
@@ -118,9 +120,6 @@ def _h(*parts: Any) -> str:
 
 
 def _image_digest(item: Item, src: str, images: dict[str, Any]) -> str | None:
-    from .links import image_source
-    from .paths import UnsafePath
-
     try:
         info = images.get(image_source(item.rel, src))
     except UnsafePath:

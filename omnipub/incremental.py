@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import replacing
-from .channel import Artifact, Route
+from .channel import Artifact, Channel, Route
 from .collector import collector_paused
+from .config import SiteConfig
 from .depends import Key, Usage
 from .diagnostics import Diagnostic
 
@@ -199,3 +200,25 @@ def static_digest(*parts: object, folders: Iterable[Path] = ()) -> str:
             h.update(path.relative_to(folder).as_posix().encode())
             h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
+
+
+def channel_digest(config: SiteConfig, channel: Channel, drafts: bool, built: list[Channel]) -> str:
+    """The fixed inputs of a channel's renders: code, config, templates, words, and the
+    channels `built` beside it, whose URLs its pages show (dev URLs included: the dev
+    server's base URLs are set in the channels' config)."""
+    folders = [
+        Path(__file__).parent,
+        config.templates_dir / channel.name,
+        config.root / "i18n",
+        config.root / "components",
+    ]
+    if channel.package_dir:
+        folders.append(channel.package_dir.parent)
+    return static_digest(
+        channel.name,
+        channel.version,
+        config.digest,
+        drafts,
+        sorted((other.name, other.config.base_url) for other in built),
+        folders=folders,
+    )

@@ -25,6 +25,8 @@ from pathlib import Path
 from .atomic import write_bytes
 
 STATE_FOLDER = ".omnipub"
+#: the output's record of what each channel published (see `publish.py`)
+MANIFEST_NAME = "manifest.json"
 JOURNAL_NAME = "journal.json"
 STAGING = "next"
 RETIRED = "old"
@@ -120,8 +122,6 @@ def recover(out_dir: Path) -> str | None:
             if not all(isinstance(s, list) and all(isinstance(p, str) for p in s) for s in steps):
                 raise ValueError
         except (OSError, ValueError, KeyError, TypeError):
-            from .publish import MANIFEST_NAME
-
             (state / MANIFEST_NAME).unlink(missing_ok=True)
             journal.unlink(missing_ok=True)
             done = "an interrupted build's journal was unreadable: every channel is written again"

@@ -19,12 +19,12 @@ from .diagnostics import Diagnostics, Location
 from .discover import UNREAD_FORMATS, markdown_stem
 from .document import Document
 from .images import ImageInfo, unreadable
-from .items import Item
 from .markdown import is_allowed_url, is_internal
-from .model import Site
-from .paths import UnsafePath, split_url
+from .paths import UnsafePath, image_source, split_url
 
 if TYPE_CHECKING:
+    from .items import Item
+    from .model import Site
     from .resolve import Plan
 
 
@@ -47,20 +47,6 @@ def source_link(from_rel: str, href: str) -> SourceLink | None:
     else:
         target = posixpath.normpath(posixpath.join(posixpath.dirname(from_rel), path))
     return SourceLink(target, parts.fragment)
-
-
-def image_source(from_rel: str, src: str) -> str:
-    """Site-relative path of an image referenced from a source; refuses escapes."""
-    decoded = unquote(split_url(src).path)
-    if not decoded or "\x00" in decoded or "\\" in decoded:
-        raise UnsafePath(f"image path {src!r} is not a valid path")
-    if decoded.startswith("/"):
-        target = posixpath.normpath("static" + decoded)
-    else:
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(from_rel), decoded))
-    if target.startswith("../") or target == ".." or not target.startswith(("content/", "static/")):
-        raise UnsafePath(f"image path {src!r} leaves the site's content and static folders")
-    return target
 
 
 def referenced_files(site: Site) -> set[str]:

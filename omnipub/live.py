@@ -34,13 +34,14 @@ from .build import (
 from .cache import DocumentCache
 from .channel import Artifact, Route
 from .checks import consistency
-from .components import check_components
+from .componentdata import check_components
 from .depends import Digests, Key, item_digest, item_keys, memo_digest
 from .diagnostics import Diagnostics
 from .discover import SourceFile, is_ignored, markdown_stem
 from .document import Document
 from .incremental import Entry, instant_parts
 from .items import Item
+from .jobs import register
 from .links import check_links, check_site_links
 from .model import next_change, remake_items
 from .publish import MemorySink
@@ -48,7 +49,6 @@ from .render import (
     ALL_OUTPUTS,
     ChannelOutput,
     finish_channel,
-    register,
     render_chunk,
 )
 

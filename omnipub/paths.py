@@ -116,3 +116,17 @@ def relative_source(from_rel: str, target: str) -> str:
     """Resolve a link written in `from_rel` (a site-relative source path) to a source path."""
     folder = posixpath.dirname(from_rel)
     return posixpath.normpath(posixpath.join(folder, unquote(target)))
+
+
+def image_source(from_rel: str, src: str) -> str:
+    """Site-relative path of an image referenced from a source; refuses escapes."""
+    decoded = unquote(split_url(src).path)
+    if not decoded or "\x00" in decoded or "\\" in decoded:
+        raise UnsafePath(f"image path {src!r} is not a valid path")
+    if decoded.startswith("/"):
+        target = posixpath.normpath("static" + decoded)
+    else:
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(from_rel), decoded))
+    if target.startswith("../") or target == ".." or not target.startswith(("content/", "static/")):
+        raise UnsafePath(f"image path {src!r} leaves the site's content and static folders")
+    return target

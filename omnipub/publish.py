@@ -29,10 +29,9 @@ from .cache import load_table
 from .channel import Artifact
 from .diagnostics import BuildFailed, Diagnostic, Location, Severity
 from .images import encode
-from .journal import STATE_FOLDER, Transaction, checkpoint
+from .journal import MANIFEST_NAME, STATE_FOLDER, Transaction, checkpoint
 from .outputs import save_record
 
-MANIFEST_NAME = "manifest.json"
 DEPLOY_FOLDER = STATE_FOLDER
 #: the file that marks a folder as an omnipub output (see `guard.check_output_folder`)
 OUTPUT_MARKER = "omnipub-output"

@@ -16,13 +16,13 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 from .audit import leak_marks, scan
-from .blobs import BlobStore, digest_of
-from .channel import Artifact, Channel, Route
-from .context import RenderContext
+from .blobs import digest_of
+from .channel import Artifact, Route
 from .depends import Key, Usage, current, recording
 from .diagnostics import Diagnostic, Diagnostics, Location
 from .executors import PARALLEL_THRESHOLD
-from .incremental import Entry, Inputs, RenderCache, make_entry, still_valid
+from .incremental import Entry, RenderCache, make_entry, still_valid
+from .jobs import Job, register, registered
 from .paths import UnsafePath, check_output_path
 from .templates import TemplateProblem
 
@@ -55,26 +55,6 @@ class ChunkResult:
     memos: dict[Key, tuple[Key, ...]] = field(default_factory=dict)
 
 
-@dataclass
-class Job:
-    """Everything a worker needs to render routes of one channel."""
-
-    channel: Channel
-    ctx: RenderContext
-    inputs: Inputs
-    blobs: BlobStore
-
-
-#: Jobs of the running build, inherited by forked workers; others load a snapshot.
-_JOBS: dict[str, Job] = {}
-
-
-def register(job_key: str, jobs: dict[str, Job]) -> None:
-    """Make every channel's job known before workers fork, so each worker has them all."""
-    for name, job in jobs.items():
-        _JOBS[f"{job_key}:{name}"] = job
-
-
 def _located(problem: TemplateProblem, route: Route) -> Diagnostic:
     diagnostic = problem.diagnostic
     if diagnostic.location is None and route.source:
@@ -83,12 +63,12 @@ def _located(problem: TemplateProblem, route: Route) -> Diagnostic:
 
 
 def _job(key: str, channel: str) -> Job:
-    job = _JOBS.get(f"{key}:{channel}")
+    job = registered(key, channel)
     if job is None:  # a worker that did not fork from the build: the key is a snapshot
         from .snapshot import load_job
 
         job = load_job(key, channel)
-        _JOBS[f"{key}:{channel}"] = job
+        register(key, {channel: job})
     return job
 
 
@@ -145,7 +125,7 @@ def render_channel(
     `progress` is told how many more routes are done, as they are."""
     told = progress or (lambda _count: None)
     channel, ctx = job.channel, job.ctx
-    _JOBS[f"{job_key}:{channel.name}"] = job
+    register(job_key, {channel.name: job})
     channel.check(ctx.site, ctx)
     out = ChannelOutput()
     todo: list[Route] = []
@@ -293,8 +273,3 @@ class RecordedOutputs(dict[str, str]):
 
 #: recorded when a render lists every output rather than reading some
 ALL_OUTPUTS = "*"
-
-
-def forget(job_key: str) -> None:
-    for key in [k for k in _JOBS if k.startswith(f"{job_key}:")]:
-        del _JOBS[key]

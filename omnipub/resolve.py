@@ -81,11 +81,24 @@ def resolve(
                     path = unquote(urlsplit(route.url).path)  # as links in content write it
                     plan.web_paths[path] = (route.item_id, route.lang)
         if channel.name == site.config.canonical_channel:
-            base = urlsplit(channel.config.base_url).path.rstrip("/")
-            for item in site.hidden():
-                path = f"{base}{channel.language_prefix(item.lang)}{item.path_with(item.slug)}/"
-                plan.hidden_paths.setdefault(path, item.key)
+            plan.hidden_paths = _hidden_paths(channel, seen, site)
     return plan
+
+
+def _hidden_paths(channel: Channel, seen: Site, site: Site) -> dict[str, tuple[str, str]]:
+    """Where each hidden (expired, future) item's page would be in the canonical channel,
+    as links in content write it. The channel plans them itself, so the paths follow its
+    URL shape (permalinks, a plug-in's own) rather than one the core assumes."""
+    hidden = [item.view(channel.name) for item in site.hidden()]
+    if not hidden:
+        return {}
+    with recording(None):  # what would be there is no read of this build's plan
+        routes = sorted(channel.plan(seen, hidden), key=lambda r: (r.path, r.output))
+    paths: dict[str, tuple[str, str]] = {}
+    for route in routes:
+        if route.item_id is not None and channel.output(route.output).kind == "item":
+            paths.setdefault(unquote(urlsplit(route.url).path), (route.item_id, route.lang))
+    return paths
 
 
 def _check(channel: Channel, routes: list[Route], site: Site, diagnostics: Diagnostics) -> None:

@@ -15,18 +15,16 @@ import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .blobs import BlobStore
 from .depends import Digests, Key
 from .diagnostics import Diagnostics, UsageError
 from .ids import Lock
 from .incremental import Inputs
+from .jobs import Job, forget, make_context
 from .model import Site
 from .resolve import Plan
-
-if TYPE_CHECKING:
-    from .render import Job
 
 
 @dataclass
@@ -94,8 +92,6 @@ def write_snapshot(folder: Path, snapshot: Snapshot) -> str:
 def load_job(path: str, channel_name: str) -> Job:
     """Rebuild one channel's render job from a snapshot file (in a worker)."""
     from . import registry
-    from .build import make_context
-    from .render import Job, forget
 
     snapshot = _LOADED.get(path)
     if snapshot is None:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from .atomic import replacing
 from .discover import RACY_NS
-from .incremental import CACHE_VERSION, instant_parts
+from .incremental import CACHE_VERSION, channel_digest, instant_parts
 from .outputs import intact, record_path
 from .publish import DEPLOY_FOLDER, MANIFEST_NAME, DiskSink, read_manifest
 
@@ -51,8 +51,6 @@ class Stamp:
 
 def inputs_key(options: BuildOptions, prepared: Prepared) -> str:
     """A digest of every input of the build except the lock and the instant."""
-    from .build import channel_digest
-
     config = prepared.config
     h = hashlib.sha256()
     h.update(
@@ -73,7 +71,7 @@ def inputs_key(options: BuildOptions, prepared: Prepared) -> str:
     )
     planned = prepared.planned or prepared.channels
     for channel in prepared.channels:
-        h.update(channel_digest(config, channel, options, planned).encode())
+        h.update(channel_digest(config, channel, options.drafts, planned).encode())
     for source in prepared.sources:
         h.update(f"{source.rel}\0{source.kind}\0{source.size}\0{source.mtime_ns}\n".encode())
     return h.hexdigest()
@@ -165,11 +163,12 @@ def unchanged(options: BuildOptions, prepared: Prepared) -> BuildSummary | None:
         return None
     if not all((out_dir / channel).is_dir() for channel in stamp.summary.reports):
         return None
-    if not intact(out_dir, record_path(prepared.config.state_dir, out_dir)):
-        return None  # an output was deleted or altered: the build writes it again
     key = inputs_key(options, prepared)
     if stamp.key != _full_key(key, prepared.config.root):
         return None
+    # last, as it reads every output's status: an edit is found without it
+    if not intact(out_dir, record_path(prepared.config.state_dir, out_dir)):
+        return None  # an output was deleted or altered: the build writes it again
     if not stamp.settled and prepared.real:
         # a build with changes leaves diffs in the deploy manifests; with nothing changed
         # they are empty, exactly as a full build would leave them (a what-if build leaves

@@ -28,7 +28,8 @@ import omnipub_channels
 from conftest import FIXED_AT, build_memory, tree_of
 from omnipub.build import BuildOptions, BuildResult, build
 from omnipub.executors import PARALLEL_THRESHOLD, OneAtATime
-from omnipub.render import forget, register, render_chunk
+from omnipub.jobs import forget, register
+from omnipub.render import render_chunk
 from omnipub.snapshot import Snapshot, load_job, write_snapshot
 
 T = TypeVar("T")
