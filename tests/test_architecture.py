@@ -95,8 +95,8 @@ def test_core_names_no_built_in_channel() -> None:
     named = []
     for path in sorted((REPO / "omnipub").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if node.value in BUILT_IN_CHANNELS or "playlists/" in node.value:
-                    named.append(f"{path.relative_to(REPO)}:{node.lineno}: {node.value!r}")
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and (text in BUILT_IN_CHANNELS or "playlists/" in text):
+                named.append(f"{path.relative_to(REPO)}:{node.lineno}: {text!r}")
     others = [n for n in named if not n.startswith("omnipub/config.py:")]
     assert not others and len(named) <= 1, "\n".join(named)
