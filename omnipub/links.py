@@ -157,8 +157,50 @@ def unreferenced_assets(site: Site, assets: Iterable[str], diagnostics: Diagnost
 
 def _documents(site: Site) -> Iterable[Document]:
     yield from (item.document for item in site.items)
+    yield from _page_documents(site)
+
+
+def _page_documents(site: Site) -> Iterable[Document]:
+    """The `_index.md` files: section intros and the home page's."""
     yield from (page.document for page in site.sections.values() if page.document)
     yield from (page.document for page in site.home.values() if page.document)
+
+
+def _checked(site: Site, only: set[str] | None) -> tuple[list[Item], list[Document]]:
+    """The visible items, and the documents of visible content, whose links a check reads:
+    every one, or those of the files `only` names (a live rebuild)."""
+    if only is None:
+        hidden_rels = {item.rel for item in site.items if not item.visible}
+        items = [item for item in site.items if item.visible]
+        return items, [doc for doc in _documents(site) if doc.rel not in hidden_rels]
+    picked = (site.by_rel.get(rel) for rel in sorted(only))
+    items = [item for item in picked if item is not None and item.visible]
+    pages = [doc for doc in _page_documents(site) if doc.rel in only]
+    return items, [item.document for item in items] + pages
+
+
+class AnchorLinks:
+    """Which files link to headings of which items: a heading edited in one file can make a
+    link in another right or wrong, and a live rebuild checks those files again (and only
+    those) when the first changes."""
+
+    def __init__(self) -> None:
+        #: target item file -> the files whose links carry an anchor into it
+        self.into: dict[str, set[str]] = {}
+        self._out: dict[str, set[str]] = {}
+
+    def add(self, source: str, target: str) -> None:
+        if source != target:
+            self.into.setdefault(target, set()).add(source)
+            self._out.setdefault(source, set()).add(target)
+
+    def forget(self, source: str) -> None:
+        """`source` changed: its links are recorded again as they are checked."""
+        for target in self._out.pop(source, ()):
+            self.into[target].discard(source)
+
+    def linking_to(self, targets: Iterable[str]) -> set[str]:
+        return set().union(*(self.into.get(rel, set()) for rel in targets))
 
 
 def check_links(
@@ -166,18 +208,13 @@ def check_links(
     images: dict[str, ImageInfo],
     diagnostics: Diagnostics,
     only: set[str] | None = None,
+    anchors: AnchorLinks | None = None,
 ) -> None:
     """Every link and image in visible content must resolve to something published.
 
-    `only` limits the check to the links written in those item files (a live rebuild)."""
-    if only is None:
-        items = [item for item in site.items if item.visible]
-        hidden_rels = {item.rel for item in site.items if not item.visible}
-        documents = [doc for doc in _documents(site) if doc.rel not in hidden_rels]
-    else:
-        picked = (site.by_rel.get(rel) for rel in sorted(only))
-        items = [item for item in picked if item is not None and item.visible]
-        documents = [item.document for item in items]
+    `only` limits the check to the links written in those files (a live rebuild);
+    `anchors` records the links into other items' headings."""
+    items, documents = _checked(site, only)
     schemes = site.config.markdown.allowed_schemes
     root = site.config.root
     for doc in documents:
@@ -213,6 +250,8 @@ def check_links(
             elif not target.visible:
                 report_hidden(target, f"link to {ref.target!r}", where, diagnostics)
             elif link.anchor:
+                if anchors is not None:
+                    anchors.add(doc.rel, target.rel)
                 _check_anchor(
                     target.document, link.anchor, ref.target, where, diagnostics, target.rel
                 )
@@ -298,7 +337,11 @@ def report_hidden(target: Item, what: str, where: Location, diagnostics: Diagnos
 
 
 def check_site_links(
-    site: Site, plan: Plan, diagnostics: Diagnostics, only: set[str] | None = None
+    site: Site,
+    plan: Plan,
+    diagnostics: Diagnostics,
+    only: set[str] | None = None,
+    anchors: AnchorLinks | None = None,
 ) -> None:
     """Root-relative links (`/docs/guides/filters/#setting-up`) and same-page anchors
     (`#usage`), checked where they are written against the site's own URLs (those of the
@@ -309,12 +352,7 @@ def check_site_links(
     known = {urlsplit(route.url).path for route in plan.routes_by_channel.get(canonical, [])}
     base = urlsplit(plan.base_urls.get(canonical, "/")).path
     known |= {base + rel[len("static/") :] for rel in plan.static_files}
-    if only is None:
-        hidden_rels = {item.rel for item in site.items if not item.visible}
-        documents = [doc for doc in _documents(site) if doc.rel not in hidden_rels]
-    else:
-        picked = (site.by_rel.get(rel) for rel in sorted(only))
-        documents = [i.document for i in picked if i is not None and i.visible]
+    _items, documents = _checked(site, only)
     for doc in documents:
         for ref in doc.links:
             if ref.image or not is_internal(ref.target):
@@ -340,6 +378,8 @@ def check_site_links(
             if found is not None:
                 target = site.by_key[plan.web_paths[found]]
                 if parts.fragment:
+                    if anchors is not None:
+                        anchors.add(doc.rel, target.rel)
                     _check_anchor(
                         target.document, parts.fragment, ref.target, where, diagnostics, target.rel
                     )

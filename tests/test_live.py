@@ -234,3 +234,80 @@ def test_a_failed_live_rebuild_keeps_the_last_good_build(tmp_path: Path) -> None
             )
         ]
     )
+
+
+ANCHORS = """
+-- content/docs/_index.md --
+---
+title: Docs
+---
+Start with [setting up](b.md#setting-up).
+-- content/docs/a.md --
+---
+title: Alpha
+date: 2026-03-01
+---
+See [setting up](b.md#setting-up) and [the same, by URL](/docs/b/#setting-up).
+-- content/docs/b.md --
+---
+title: Beta
+date: 2026-03-02
+---
+## Setting up
+
+Plug it in.
+-- content/docs/c.md --
+---
+title: Gamma
+date: 2026-03-03
+---
+No links here.
+"""
+
+
+def _reported(diagnostics) -> list[tuple[str, str, str]]:
+    return sorted((str(d.location), d.code, d.message) for d in diagnostics.items)
+
+
+def test_a_heading_edit_rechecks_the_anchors_of_files_that_link_to_it(tmp_path: Path) -> None:
+    """Editing B's headings makes links to `B#anchor` in other files right or wrong: the live
+    rebuild reports (and stops reporting) them as a clean build does, on the fast path, and
+    checks only the files that link to B again."""
+    root = write_site(tmp_path / "site", ANCHORS)
+    live = LiveBuild(BuildOptions(root=root, at=FIXED_AT, executor="serial", write_lock=False))
+    assert _reported(live.rebuild().diagnostics) == []
+    beta, gamma = root / "content/docs/b.md", root / "content/docs/c.md"
+
+    def clean(n: int) -> tuple[list[tuple[str, str, str]], dict[str, dict[str, bytes]]]:
+        fresh = tmp_path / f"fresh-{n}"
+        shutil.copytree(root, fresh, ignore=shutil.ignore_patterns(".omnipub"))
+        sink = MemorySink()
+        options = BuildOptions(root=fresh, at=FIXED_AT, use_cache=False, executor="serial")
+        return _reported(build(options, sink=sink).diagnostics), files_of(sink)
+
+    beta.write_text(beta.read_text().replace("## Setting up", "## Installing"))
+    result = live.rebuild([beta])
+    assert live.mode == "fast"
+    reported = _reported(result.diagnostics)
+    assert [(where, code) for where, code, _ in reported] == [
+        ("content/docs/_index.md:4:25", "link.anchor"),
+        ("content/docs/a.md:5:18", "link.anchor"),
+        ("content/docs/a.md:5:58", "link.anchor"),
+    ]
+    assert (reported, files_of(live.sink)) == clean(1)
+
+    # an edit elsewhere keeps them; an edit of a linking file reports its own again
+    gamma.write_text(gamma.read_text() + "\nStill no links.\n")
+    assert _reported(live.rebuild([gamma]).diagnostics) == reported
+    alpha = root / "content/docs/a.md"
+    alpha.write_text(alpha.read_text().replace(" and [the same", ".\n\nAnd [the same"))
+    result = live.rebuild([alpha])
+    assert live.mode == "fast"
+    assert (_reported(result.diagnostics), files_of(live.sink)) == clean(2)
+    assert len(result.diagnostics.items) == 3
+
+    beta.write_text(beta.read_text().replace("## Installing", "## Setting up"))
+    result = live.rebuild([beta])
+    assert live.mode == "fast"
+    assert _reported(result.diagnostics) == []
+    assert (_reported(result.diagnostics), files_of(live.sink)) == clean(3)
