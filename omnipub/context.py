@@ -274,6 +274,11 @@ class RenderContext:
                     return "#"  # reported as link.broken
                 if not owner.visible:
                     return None  # as a link to the page itself
+                if posixpath.splitext(resource)[1].lower() in IMAGE_SUFFIXES:
+                    # bundle images are published as renditions: the link opens the largest
+                    shown = self.image_for(rel, href, (1200,), absolute=absolute)
+                    if shown is not None:
+                        return str(shown["src"])
                 fragment = split_url(href).fragment
                 # a file is the same file anywhere: this channel's copy first
                 for want_lang in (lang, owner.lang):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
 import lxml.html
 import pytest
+from PIL import Image
 
 from conftest import copy_sample, write_site
 from omnipub.build import BuildOptions, build
@@ -281,7 +283,7 @@ date: 2026-04-01
 ---
 Back to [the docs](../_index.md#topics) or [all guides](_index.md); the
 [advanced](advanced/_index.md) ones come later.
-Get [the numbers](tuning/data.csv) of [tuning](tuning/index.md).
+Get [the numbers](tuning/data.csv) of [tuning](tuning/index.md), and [its chart](tuning/chart.png).
 -- content/docs/guides/tuning/index.md --
 ---
 title: Tuning
@@ -306,10 +308,16 @@ Soon.
 """
 
 
+def _sections_site(tmp_path: Path) -> Path:
+    root = write_site(tmp_path / "site", SECTIONS)
+    Image.new("RGB", (1600, 900), "teal").save(root / "content/docs/guides/tuning/chart.png")
+    return root
+
+
 def test_links_to_sections_and_bundle_files_lead_to_their_pages_in_each_channel(
     tmp_path: Path,
 ) -> None:
-    root = write_site(tmp_path / "site", SECTIONS)
+    root = _sections_site(tmp_path)
     result, sink = _build(root, "2026-12-01T12:00:00+01:00")
     # the advanced section lists only an item not published yet: no page today
     warnings = result.diagnostics.warnings  # type: ignore[attr-defined]
@@ -328,6 +336,10 @@ def test_links_to_sections_and_bundle_files_lead_to_their_pages_in_each_channel(
         assert filters["all guides"] == f"{base}docs/guides/"
         assert filters["the numbers"] == f"{base}docs/guides/tuning/data.csv"
         assert filters["tuning"] == f"{base}docs/guides/tuning/"
+        # a bundle image is published as renditions: the link opens the largest one
+        chart = filters["its chart"][len(base) :]
+        assert chart.startswith("media/chart-") and chart.endswith("-1200w.png")
+        assert Image.open(io.BytesIO(sink.files[channel][chart])).size == (1200, 675)
         assert "advanced" not in filters  # plain text until the section lists something
         docs = links(channel, "docs/index.html")  # a section's intro
         assert docs["guides"] == f"{base}docs/guides/#start-here"
@@ -351,7 +363,9 @@ def test_links_to_sections_and_bundle_files_lead_to_their_pages_in_each_channel(
         "all guides": "https://www.example.com/docs/guides/",
         "the numbers": f"https://api.example.com/items/{tuning_id}/data.csv",
         "tuning": "https://www.example.com/docs/guides/tuning/",
+        "its chart": app["its chart"],
     }
+    assert app["its chart"].startswith("https://api.example.com/media/chart-")
     assert f"items/{tuning_id}/data.csv" in sink.files["app"]
 
     # once the advanced item is out, the section has its page and the link returns
@@ -363,7 +377,7 @@ def test_links_to_sections_and_bundle_files_lead_to_their_pages_in_each_channel(
 
 
 def test_links_to_missing_sections_bundle_files_and_anchors_are_located(tmp_path: Path) -> None:
-    root = write_site(tmp_path / "site", SECTIONS)
+    root = _sections_site(tmp_path)
     docs = root / "content/docs/_index.md"
     docs.write_text(
         docs.read_text()
