@@ -50,7 +50,7 @@ from .ids import Lock
 from .images import ImageInfo, index_images
 from .incremental import Inputs, RenderCache, channel_digest, instant_parts
 from .jobs import Job, forget, make_context, register
-from .links import check_links, check_site_links
+from .links import AnchorLinks, check_links, check_site_links
 from .model import Site, build_site, next_change
 from .outputs import damaged, record_path
 from .publish import (
@@ -129,6 +129,8 @@ class BuildState:
     digests: Digests
     #: diagnostics of the stages before rendering (located in content files)
     model_diagnostics: list[Diagnostic]
+    #: which files link to which items' headings
+    anchor_links: AnchorLinks = field(default_factory=AnchorLinks)
 
 
 @dataclass
@@ -508,14 +510,15 @@ def _build(
         components=components,
         assets=assets,
     )
-    check_links(site, images, diagnostics)
+    anchor_links = AnchorLinks()
+    check_links(site, images, diagnostics, anchors=anchor_links)
     check_components(site, images, diagnostics)
     lap("model")
 
     # resolve
     static = [s.rel for s in sources if s.kind == "static"]
     plan = resolve(site, planned, static, diagnostics)
-    check_site_links(site, plan, diagnostics)
+    check_site_links(site, plan, diagnostics, anchors=anchor_links)
     diagnostics.raise_if_errors()
     model_diagnostics = list(diagnostics.items)
     lap("resolve")
@@ -665,6 +668,7 @@ def _build(
         materializer,
         digests,
         model_diagnostics,
+        anchor_links,
     )
     result = BuildResult(
         site, plan, diagnostics, outputs, published, reports, timings, channels, contexts, state

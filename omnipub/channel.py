@@ -219,6 +219,14 @@ class Channel:
         edits on the fast path."""
         raise NotImplementedError
 
+    def listing(self, route: Route) -> str | None:
+        """The section whose listing page `route` is, the page a link to the section's
+        `_index.md` leads to: `docs/guides`, or '' for the site's home page. None for any
+        other route (later pages of a listing, feeds of a site that has pages). A channel
+        without listings keeps the default: links to sections lead to the canonical
+        channel's page."""
+        return None
+
     def resource_dir(self, route: Route) -> str:
         """The folder (in this channel's output) where an item's page bundle resources are
         published, beside the item's page: by default the folder of its primary output.

@@ -26,7 +26,7 @@ from .diagnostics import Diagnostic, Diagnostics, Location, Severity
 from .document import Document
 from .images import IMAGE_SUFFIXES, ImageInfo, Rendition, plan_renditions
 from .items import Item, ItemView
-from .links import source_link
+from .links import SectionLink, resource_link, section_link, source_link
 from .model import Site
 from .paths import UnsafePath, image_source, quote_path, split_url
 from .recorded import RecordedSite
@@ -254,7 +254,10 @@ class RenderContext:
             if link is not None:
                 target = self.site.by_rel.get(link.target_rel)
                 if target is None:
-                    return "#"  # reported as link.broken: the build fails
+                    section = section_link(self.site, link)
+                    if section is None:
+                        return "#"  # reported as link.broken: the build fails
+                    return self._section_url(section, (lang, section.lang), order, absolute)
                 if not target.visible:
                     return None  # expired or not yet published: plain text (link.unpublished)
                 anchor = f"#{link.anchor}" if link.anchor else ""
@@ -264,15 +267,51 @@ class RenderContext:
                         if url:
                             return url + anchor
                 return "#"
-            if view is not None and view.item.resources and not href.startswith(("/", "#")):
-                found = self._resource_link(view, href, absolute)
-                if found is not None:
-                    return found
+            bundled = resource_link(self.site, rel, href)
+            if bundled is not None:
+                owner, resource = bundled
+                if not resource:
+                    return "#"  # reported as link.broken
+                if not owner.visible:
+                    return None  # as a link to the page itself
+                if posixpath.splitext(resource)[1].lower() in IMAGE_SUFFIXES:
+                    # bundle images are published as renditions: the link opens the largest
+                    shown = self.image_for(rel, href, (1200,), absolute=absolute)
+                    if shown is not None:
+                        return str(shown["src"])
+                fragment = split_url(href).fragment
+                # a file is the same file anywhere: this channel's copy first
+                for want_lang in (lang, owner.lang):
+                    for channel in dict.fromkeys((self.name, canonical)):
+                        url = self.resource_url((owner.id, want_lang), resource, channel, absolute)
+                        if url:
+                            return url + (f"#{fragment}" if fragment else "")
+                return "#"
             if absolute:
                 return self._absolute_link(href, base)
             return self._site_link(href)
 
         return resolve
+
+    def _section_url(
+        self,
+        section: SectionLink,
+        langs: Sequence[str | None],
+        order: Sequence[str],
+        absolute: bool,
+    ) -> str | None:
+        """A section's listing page: in the first of `order`'s channels that has one, in the
+        first of `langs` it has; None (plain text) where no channel lists it in this build."""
+        anchor = f"#{section.anchor}" if section.anchor else ""
+        default = self.site.config.default_language
+        for lang in dict.fromkeys(lang or default for lang in [*langs, default]):
+            for channel in order:
+                touch(("section-url", channel, section.name, lang))
+                route = self._plan.section_routes.get((channel, section.name, lang))
+                if route is not None:
+                    same = channel == self.name and not absolute
+                    return (self.path_of(route.url) if same else route.url) + anchor
+        return None
 
     def _absolute_link(self, href: str, base: str | None) -> str | None:
         """A link that is not to a source, made absolute: a root-relative path is a path of
@@ -283,6 +322,9 @@ class RenderContext:
         if parts.path.startswith("/") and not parts.netloc:
             canonical = self.site.config.canonical_channel
             key = self._web_path(parts.path)
+            listed = self._web_section(parts.path, parts.fragment) if not key else None
+            if listed is not None:
+                return self._section_url(listed, [listed.lang], (canonical, self.name), True)
             if key is None and self._is_hidden_page(parts.path):
                 return None
             found = self.url_for(key, canonical) if key else None
@@ -292,30 +334,20 @@ class RenderContext:
             return urljoin(root, href)
         return urljoin(base or self.config.base_url, href)
 
-    def _resource_link(self, view: ItemView, href: str, absolute: bool = False) -> str | None:
-        """A relative link to one of the item's bundle files: its URL in this channel."""
-        parts = split_url(href)
-        target = posixpath.normpath(
-            posixpath.join(posixpath.dirname(view.rel), unquote(parts.path))
-        )
-        if target not in view.resources:
+    def resource_url(
+        self, key: tuple[str, str], rel: str, channel: str | None = None, absolute: bool = False
+    ) -> str | None:
+        """Where a channel (this one by default) publishes one of the item's page bundle
+        files (see `publish_resources`); None when the item has no page there."""
+        channel = channel or self.name
+        touch(("url", channel, key[0], key[1]))
+        folder = self._plan.resource_dirs.get((channel, key[0], key[1]))
+        item = self.site.by_key.get(key)
+        if folder is None or item is None or rel not in item.resources:
             return None
-        url = self.resource_url(view, target, absolute)
-        if url is None:
-            return None
-        return url + (f"#{parts.fragment}" if parts.fragment else "")
-
-    def resource_url(self, view: ItemView, rel: str, absolute: bool = False) -> str | None:
-        """Where this channel publishes one of the item's bundle resources (see
-        `publish_resources`); None when the item has no page here."""
-        item = view.item
-        touch(("url", self.name, item.id, item.lang))
-        route = self._plan.item_routes.get((self.name, item.id, item.lang))
-        if route is None or rel not in view.resources:
-            return None
-        folder = self.channel.resource_dir(route)
-        url = self.url_for_path(f"{folder}/{rel[len(item.translation_key) + 1 :]}", True)
-        return url if absolute else self.path_of(url)
+        name = rel[len(item.translation_key) + 1 :]
+        url = self._plan.base_urls[channel] + quote_path(f"{folder}/{name}" if folder else name)
+        return url if absolute or channel != self.name else self.path_of(url)
 
     def publish_resources(self, view: ItemView) -> None:
         """Publish the item's bundle files beside its page in this channel (images are
@@ -346,12 +378,16 @@ class RenderContext:
                 parts = split_url(href)
                 if parts.path.startswith("/") and not parts.netloc:
                     key = self._web_path(parts.path)
-                    if key is None and self._is_hidden_page(parts.path):
+                    listed = self._web_section(parts.path, parts.fragment) if not key else None
+                    canonical = self.site.config.canonical_channel
+                    if listed is not None:
+                        url = self._section_url(
+                            listed, [listed.lang], (self.name, canonical), False
+                        )
+                    elif key is None and self._is_hidden_page(parts.path):
                         url = None  # expired or not yet published: plain text
                     elif key:
-                        found = self.url_for(key, absolute=False) or self.url_for(
-                            key, self.site.config.canonical_channel
-                        )
+                        found = self.url_for(key, absolute=False) or self.url_for(key, canonical)
                         if found:
                             url = found + (f"#{parts.fragment}" if parts.fragment else "")
             assert read is not None
@@ -372,6 +408,13 @@ class RenderContext:
         path = _page_path(path)
         touch(("webpath", path))
         return self._plan.web_paths.get(path)
+
+    def _web_section(self, path: str, anchor: str) -> SectionLink | None:
+        """The section whose web listing page is at `path` (in that page's language)."""
+        path = _page_path(path)
+        touch(("webpath", path))
+        found = self._plan.web_sections.get(path)
+        return SectionLink(found[0], found[1], anchor) if found else None
 
     def _image_resolver(
         self, rel: str, widths: tuple[int, ...], sizes: str, absolute: bool = False

@@ -247,7 +247,14 @@ class Digests(dict[Key, str]):
         if head == "site":
             return site_pages_digest(site)
         if head == "webpath":
-            return _h(plan.web_paths.get(key[1]))
+            return _h(plan.web_paths.get(key[1]), plan.web_sections.get(key[1]))
+        if head == "section-url":
+            _url, channel, section, lang = key
+            listed = plan.section_routes.get((channel, section, lang))
+            return _h(listed.url if listed else None)
+        if head == "bundle":
+            owner = site.bundle_at(key[1])
+            return _h(owner.key if owner else None)
         if head == "url":
             _url, channel, item_id, lang = key
             route = plan.item_routes.get((channel, item_id, lang))

@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from .diagnostics import Diagnostics, Location
 from .discover import UNREAD_FORMATS, markdown_stem
-from .document import Document
+from .document import Document, split_language
 from .images import ImageInfo, unreadable
 from .markdown import is_allowed_url, is_internal
 from .paths import UnsafePath, image_source, split_url
@@ -47,6 +47,55 @@ def source_link(from_rel: str, href: str) -> SourceLink | None:
     else:
         target = posixpath.normpath(posixpath.join(posixpath.dirname(from_rel), path))
     return SourceLink(target, parts.fragment)
+
+
+@dataclass(frozen=True)
+class SectionLink:
+    """A link to a folder's `_index.md`: the section's listing page. `name` is the section's
+    path below content/ (`docs/guides`), '' for the home page; `lang` is the language the
+    file name gives (`_index.nb.md`), None for the default file."""
+
+    name: str
+    lang: str | None
+    anchor: str
+
+
+def section_link(site: Site, link: SourceLink) -> SectionLink | None:
+    """The section a link to an `_index.md` names, or None when there is no such section
+    (a folder that is no section, or a file that is no `_index.md`)."""
+    folder, name = posixpath.split(link.target_rel)
+    stem, lang = split_language(markdown_stem(name) or name, set(site.config.languages))
+    if stem != "_index" or not (folder == "content" or folder.startswith("content/")):
+        return None
+    section = folder[len("content/") :]
+    if section and section not in site.section_names():
+        return None
+    return SectionLink(section, lang, link.anchor)
+
+
+def section_document(site: Site, section: SectionLink) -> Document | None:
+    """The `_index.md` behind a section's page (the linked language's, else the default's)."""
+    default = site.config.default_language
+    for lang in (section.lang or default, default):
+        page = site.sections.get((section.name, lang)) if section.name else site.home.get(lang)
+        if page is not None and page.document is not None:
+            return page.document
+    return None
+
+
+def resource_link(site: Site, from_rel: str, href: str) -> tuple[Item, str] | None:
+    """(the page bundle, its file) a relative link written in `from_rel` names, or None
+    for a link that leads into no bundle. A file a bundle does not have is `(bundle, "")`."""
+    if not is_internal(href) or href.startswith(("/", "#")):
+        return None
+    path = unquote(split_url(href).path)
+    if not path or markdown_stem(path) is not None:
+        return None
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(from_rel), path))
+    owner = site.bundle_at(target)
+    if owner is None:
+        return None
+    return owner, target if target in owner.resources else ""
 
 
 def referenced_files(site: Site) -> set[str]:
@@ -94,8 +143,50 @@ def unreferenced_assets(site: Site, assets: Iterable[str], diagnostics: Diagnost
 
 def _documents(site: Site) -> Iterable[Document]:
     yield from (item.document for item in site.items)
+    yield from _page_documents(site)
+
+
+def _page_documents(site: Site) -> Iterable[Document]:
+    """The `_index.md` files: section intros and the home page's."""
     yield from (page.document for page in site.sections.values() if page.document)
     yield from (page.document for page in site.home.values() if page.document)
+
+
+def _checked(site: Site, only: set[str] | None) -> tuple[list[Item], list[Document]]:
+    """The visible items, and the documents of visible content, whose links a check reads:
+    every one, or those of the files `only` names (a live rebuild)."""
+    if only is None:
+        hidden_rels = {item.rel for item in site.items if not item.visible}
+        items = [item for item in site.items if item.visible]
+        return items, [doc for doc in _documents(site) if doc.rel not in hidden_rels]
+    picked = (site.by_rel.get(rel) for rel in sorted(only))
+    items = [item for item in picked if item is not None and item.visible]
+    pages = [doc for doc in _page_documents(site) if doc.rel in only]
+    return items, [item.document for item in items] + pages
+
+
+class AnchorLinks:
+    """Which files link to headings of which items: a heading edited in one file can make a
+    link in another right or wrong, and a live rebuild checks those files again (and only
+    those) when the first changes."""
+
+    def __init__(self) -> None:
+        #: target item file -> the files whose links carry an anchor into it
+        self.into: dict[str, set[str]] = {}
+        self._out: dict[str, set[str]] = {}
+
+    def add(self, source: str, target: str) -> None:
+        if source != target:
+            self.into.setdefault(target, set()).add(source)
+            self._out.setdefault(source, set()).add(target)
+
+    def forget(self, source: str) -> None:
+        """`source` changed: its links are recorded again as they are checked."""
+        for target in self._out.pop(source, ()):
+            self.into[target].discard(source)
+
+    def linking_to(self, targets: Iterable[str]) -> set[str]:
+        return set().union(*(self.into.get(rel, set()) for rel in targets))
 
 
 def check_links(
@@ -103,18 +194,13 @@ def check_links(
     images: dict[str, ImageInfo],
     diagnostics: Diagnostics,
     only: set[str] | None = None,
+    anchors: AnchorLinks | None = None,
 ) -> None:
     """Every link and image in visible content must resolve to something published.
 
-    `only` limits the check to the links written in those item files (a live rebuild)."""
-    if only is None:
-        items = [item for item in site.items if item.visible]
-        hidden_rels = {item.rel for item in site.items if not item.visible}
-        documents = [doc for doc in _documents(site) if doc.rel not in hidden_rels]
-    else:
-        picked = (site.by_rel.get(rel) for rel in sorted(only))
-        items = [item for item in picked if item is not None and item.visible]
-        documents = [item.document for item in items]
+    `only` limits the check to the links written in those files (a live rebuild);
+    `anchors` records the links into other items' headings."""
+    items, documents = _checked(site, only)
     schemes = site.config.markdown.allowed_schemes
     root = site.config.root
     for doc in documents:
@@ -134,18 +220,24 @@ def check_links(
                 continue
             link = source_link(doc.rel, ref.target)
             if link is None:
+                _check_resource(site, doc.rel, ref.target, where, diagnostics)
                 continue
             target = site.by_rel.get(link.target_rel)
             if target is None:
+                if section_link(site, link) is not None:
+                    continue  # a section's page: known once planned (check_site_links)
                 diagnostics.error(
                     "link.broken",
-                    f"link to {ref.target!r}: no such item ({link.target_rel})",
+                    f"link to {ref.target!r}: no such item or section ({link.target_rel})",
                     where,
-                    "check the path; links to items are relative to this file",
+                    "check the path; links to items and to a folder's _index.md are relative "
+                    "to this file",
                 )
             elif not target.visible:
                 report_hidden(target, f"link to {ref.target!r}", where, diagnostics)
             elif link.anchor:
+                if anchors is not None:
+                    anchors.add(doc.rel, target.rel)
                 _check_anchor(
                     target.document, link.anchor, ref.target, where, diagnostics, target.rel
                 )
@@ -179,6 +271,33 @@ def check_links(
             )
 
 
+def _check_resource(
+    site: Site, rel: str, href: str, where: Location, diagnostics: Diagnostics
+) -> None:
+    """A relative link into a page bundle's folder must name one of its files."""
+    found = resource_link(site, rel, href)
+    if found is None:
+        return
+    owner, resource = found
+    if not resource:
+        folder = posixpath.dirname(owner.rel)
+        names = [r[len(folder) + 1 :] for r in owner.resources]
+        wanted = posixpath.normpath(
+            posixpath.join(posixpath.dirname(rel), unquote(split_url(href).path))
+        )[len(folder) + 1 :]
+        close = difflib.get_close_matches(wanted, names, n=1)
+        diagnostics.error(
+            "link.broken",
+            f"link to {href!r}: the page bundle {folder}/ has no file {wanted}",
+            where,
+            f"did you mean {close[0]}?"
+            if close
+            else "links to a bundle's files are relative to this file",
+        )
+    elif not owner.visible:
+        report_hidden(owner, f"link to {href!r}", where, diagnostics)
+
+
 def report_hidden(target: Item, what: str, where: Location, diagnostics: Diagnostics) -> None:
     """A link to an item this build does not publish.
 
@@ -204,7 +323,11 @@ def report_hidden(target: Item, what: str, where: Location, diagnostics: Diagnos
 
 
 def check_site_links(
-    site: Site, plan: Plan, diagnostics: Diagnostics, only: set[str] | None = None
+    site: Site,
+    plan: Plan,
+    diagnostics: Diagnostics,
+    only: set[str] | None = None,
+    anchors: AnchorLinks | None = None,
 ) -> None:
     """Root-relative links (`/docs/guides/filters/#setting-up`) and same-page anchors
     (`#usage`), checked where they are written against the site's own URLs (those of the
@@ -215,12 +338,7 @@ def check_site_links(
     known = {urlsplit(route.url).path for route in plan.routes_by_channel.get(canonical, [])}
     base = urlsplit(plan.base_urls.get(canonical, "/")).path
     known |= {base + rel[len("static/") :] for rel in plan.static_files}
-    if only is None:
-        hidden_rels = {item.rel for item in site.items if not item.visible}
-        documents = [doc for doc in _documents(site) if doc.rel not in hidden_rels]
-    else:
-        picked = (site.by_rel.get(rel) for rel in sorted(only))
-        documents = [i.document for i in picked if i is not None and i.visible]
+    _items, documents = _checked(site, only)
     for doc in documents:
         for ref in doc.links:
             if ref.image or not is_internal(ref.target):
@@ -230,7 +348,13 @@ def check_site_links(
             if not parts.path and parts.fragment:
                 _check_anchor(doc, parts.fragment, ref.target, where, diagnostics, "this page")
                 continue
-            if not parts.path.startswith("/") or source_link(doc.rel, ref.target):
+            link = source_link(doc.rel, ref.target)
+            if link is not None:
+                section = None if link.target_rel in site.by_rel else section_link(site, link)
+                if section is not None:
+                    _check_section(site, plan, section, ref.target, where, diagnostics)
+                continue
+            if not parts.path.startswith("/"):
                 continue
             path = unquote(parts.path)
             candidates = [path, path + "/"] if not path.endswith("/") else [path]
@@ -240,9 +364,19 @@ def check_site_links(
             if found is not None:
                 target = site.by_key[plan.web_paths[found]]
                 if parts.fragment:
+                    if anchors is not None:
+                        anchors.add(doc.rel, target.rel)
                     _check_anchor(
                         target.document, parts.fragment, ref.target, where, diagnostics, target.rel
                     )
+                continue
+            listed = next(
+                (plan.web_sections[c] for c in candidates if c in plan.web_sections), None
+            )
+            if listed is not None:
+                if parts.fragment:
+                    section = SectionLink(listed[0], listed[1], parts.fragment)
+                    _check_section_anchor(site, section, ref.target, where, diagnostics)
                 continue
             if any(c in known for c in candidates):
                 continue
@@ -264,10 +398,50 @@ def check_site_links(
             )
 
 
-def _check_anchor(
-    doc: Document, anchor: str, href: str, where: Location, diagnostics: Diagnostics, what: str
+def _check_section(
+    site: Site,
+    plan: Plan,
+    section: SectionLink,
+    href: str,
+    where: Location,
+    diagnostics: Diagnostics,
 ) -> None:
-    anchors = {h.anchor for h in doc.headings}
+    """A link to a section's `_index.md` leads to its listing page: one some channel has in
+    this build, or the link shows as plain text (a section whose items are all hidden by
+    the calendar lists nothing today, and may tomorrow)."""
+    lang = section.lang or site.config.default_language
+    if not any((channel, section.name, lang) in plan.section_routes for channel in plan.base_urls):
+        what = f"section {section.name}/" if section.name else "the home page"
+        diagnostics.warning(
+            "link.unpublished",
+            f"link to {href!r}: {what} has no page in this build (it lists no published "
+            "item): the link shows as plain text",
+            where,
+            "the link returns by itself once the section lists a visible item; remove it to "
+            "stop this warning",
+        )
+    elif section.anchor:
+        _check_section_anchor(site, section, href, where, diagnostics)
+
+
+def _check_section_anchor(
+    site: Site, section: SectionLink, href: str, where: Location, diagnostics: Diagnostics
+) -> None:
+    """Anchors on a section's page are the headings of its `_index.md` body."""
+    doc = section_document(site, section)
+    what = doc.rel if doc else f"section {section.name}/ (it has no _index.md)"
+    _check_anchor(doc, section.anchor, href, where, diagnostics, what)
+
+
+def _check_anchor(
+    doc: Document | None,
+    anchor: str,
+    href: str,
+    where: Location,
+    diagnostics: Diagnostics,
+    what: str,
+) -> None:
+    anchors = {h.anchor for h in doc.headings} if doc else set()
     if unquote(anchor) in anchors:
         return
     close = difflib.get_close_matches(unquote(anchor), sorted(anchors), n=1)

@@ -53,6 +53,8 @@ from .render import (
 )
 
 NOW = "now"
+#: the diagnostic of a link to a heading that is not there
+ANCHOR = "link.anchor"
 
 
 @dataclasses.dataclass
@@ -263,13 +265,27 @@ class LiveBuild:
         assert self.result is not None and self.sink is not None
         site = self.result.site
         remade_rels = {item.rel for item in made.values()}
-        check_links(site, state.images, diagnostics, only=remade_rels)
-        check_site_links(site, self.result.plan, diagnostics, only=remade_rels)
+        plan, anchors = self.result.plan, state.anchor_links
+        for rel in remade_rels:
+            anchors.forget(rel)
+        check_links(site, state.images, diagnostics, only=remade_rels, anchors=anchors)
+        check_site_links(site, plan, diagnostics, only=remade_rels, anchors=anchors)
         check_components(site, state.images, diagnostics, only=remade_rels)
+        # files linking to headings of the edited ones: only their anchor warnings can change
+        # (anything else a link depends on changes the site's shape: a full build)
+        linkers = anchors.linking_to(remade_rels) - remade_rels
+        if linkers:
+            again = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
+            check_links(site, state.images, again, only=linkers)
+            check_site_links(site, plan, again, only=linkers)
+            diagnostics.extend([d for d in again.items if d.code == ANCHOR])
         model = [
             d
             for d in state.model_diagnostics
-            if d.location is None or d.location.path not in remade_rels
+            if d.location is None
+            or not (
+                d.location.path in remade_rels or (d.code == ANCHOR and d.location.path in linkers)
+            )
         ] + list(diagnostics.items)
 
         old = state.digests

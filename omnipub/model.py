@@ -82,6 +82,8 @@ class Site:
     by_rel: dict[str, Item] = field(default_factory=dict)
     #: section -> its parent, made on first use (sections never change within a site)
     _parents: dict[str, str | None] = field(default_factory=dict, repr=False)
+    #: page bundle folder -> its original item's key, made on first use
+    _bundles: dict[str, tuple[str, str]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.items.sort(key=lambda i: (i.rel, i.lang))
@@ -155,6 +157,23 @@ class Site:
             chain.insert(0, name)
             name = self.parent_section(name)
         return chain
+
+    def bundle_at(self, rel: str) -> Item | None:
+        """The page bundle (its original) whose folder holds the file `rel`, hidden or not:
+        links to a bundle's files lead to where its pages publish them."""
+        if self._bundles is None:
+            self._bundles = {
+                i.translation_key: i.key
+                for i in self.items
+                if i.is_original and posixpath.dirname(i.rel) == i.translation_key
+            }
+        folder = posixpath.dirname(rel)
+        while folder.startswith("content/"):
+            key = self._bundles.get(folder)
+            if key is not None:
+                return self.by_key[key]
+            folder = posixpath.dirname(folder)
+        return None
 
     def section_page(self, name: str, lang: str) -> SectionPage:
         return (

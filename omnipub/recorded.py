@@ -40,6 +40,10 @@ class RecordedSite(Site):
         touch(("site", "sections"))
         return Site.section_names(self)
 
+    def bundle_at(self, rel: str) -> Item | None:
+        touch(("bundle", rel))
+        return Site.bundle_at(self, rel)
+
 
 class _RecordedItems(dict[tuple[str, str], Item]):
     def __getitem__(self, key: tuple[str, str]) -> Item:

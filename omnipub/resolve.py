@@ -31,6 +31,12 @@ class Plan:
     selected: dict[str, list[Item]] = field(default_factory=dict)
     #: web URL path -> (item id, lang), to resolve root-relative links in content
     web_paths: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: (channel, section, lang) -> the section's listing page there ('' is the home page)
+    section_routes: dict[tuple[str, str, str], Route] = field(default_factory=dict)
+    #: web URL path of a listing page -> (section, lang), as `web_paths` for items
+    web_sections: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: (channel, item id, lang) -> the folder a page bundle's files are published in there
+    resource_dirs: dict[tuple[str, str, str], str] = field(default_factory=dict)
     #: canonical URL path a hidden (expired, future, draft) item would have -> its key, so
     #: a root-relative link to it is reported as such and shown as plain text
     hidden_paths: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -74,13 +80,25 @@ def resolve(
         _check(channel, routes, site, diagnostics)
         plan.routes_by_channel[channel.name] = routes
         plan.routes.extend(routes)
+        canonical = channel.name == site.config.canonical_channel
         for route in routes:
             if route.item_id is not None and channel.output(route.output).kind == "item":
                 plan.item_routes[(channel.name, route.item_id, route.lang)] = route
-                if channel.name == site.config.canonical_channel:
+                item = site.by_key.get((route.item_id, route.lang))
+                if item is not None and item.resources:
+                    key = (channel.name, route.item_id, route.lang)
+                    plan.resource_dirs[key] = channel.resource_dir(route)
+                if canonical:
                     path = unquote(urlsplit(route.url).path)  # as links in content write it
                     plan.web_paths[path] = (route.item_id, route.lang)
-        if channel.name == site.config.canonical_channel:
+                continue
+            listed = channel.listing(route)
+            if listed is not None:
+                plan.section_routes.setdefault((channel.name, listed, route.lang), route)
+                if canonical:
+                    path = unquote(urlsplit(route.url).path)
+                    plan.web_sections.setdefault(path, (listed, route.lang))
+        if canonical:
             plan.hidden_paths = _hidden_paths(channel, seen, site)
     return plan
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
 import lxml.html
 import pytest
+from PIL import Image
 
 from conftest import copy_sample, write_site
 from omnipub.build import BuildOptions, build
@@ -232,3 +234,175 @@ def test_root_relative_links_and_anchors_are_checked_where_written(tmp_path: Pat
         if isinstance(s, dict) and s.get("type") == "link" and "item_id" in s
     ]
     assert linked == [coat_id] * 4  # coat, in full, the fixed link, its sise
+
+
+SECTIONS = """
+-- omnipub.toml --
+[site]
+title = "Sections"
+timezone = "Europe/Oslo"
+default_language = "en"
+
+[languages.en]
+name = "English"
+locale = "en_GB"
+
+[channels.web]
+base_url = "https://www.example.com/"
+
+[channels.mobile]
+base_url = "https://www.example.com/m/"
+
+[channels.app]
+base_url = "https://api.example.com/"
+-- content/_index.md --
+---
+title: Home
+---
+Read the [docs](docs/_index.md).
+-- content/docs/_index.md --
+---
+title: Docs
+---
+## Topics
+
+The [guides](guides/_index.md#start-here), [by URL](/docs/guides/#start-here) and
+[home](../_index.md); [the tuning guide](guides/tuning/index.md) with
+[its data](guides/tuning/data.csv).
+-- content/docs/guides/_index.md --
+---
+title: Guides
+---
+## Start here
+
+Hands-on walkthroughs.
+-- content/docs/guides/filters.md --
+---
+title: Filters
+date: 2026-04-01
+---
+Back to [the docs](../_index.md#topics) or [all guides](_index.md); the
+[advanced](advanced/_index.md) ones come later.
+Get [the numbers](tuning/data.csv) of [tuning](tuning/index.md), and [its chart](tuning/chart.png).
+-- content/docs/guides/tuning/index.md --
+---
+title: Tuning
+date: 2026-04-02
+---
+Download [the measurements](data.csv).
+-- content/docs/guides/tuning/data.csv --
+a,b
+1,2
+-- content/docs/guides/advanced/_index.md --
+---
+title: Advanced
+---
+For experts.
+-- content/docs/guides/advanced/later.md --
+---
+title: Later
+date: 2026-04-03
+publish_at: 2027-01-01
+---
+Soon.
+"""
+
+
+def _sections_site(tmp_path: Path) -> Path:
+    root = write_site(tmp_path / "site", SECTIONS)
+    Image.new("RGB", (1600, 900), "teal").save(root / "content/docs/guides/tuning/chart.png")
+    return root
+
+
+def test_links_to_sections_and_bundle_files_lead_to_their_pages_in_each_channel(
+    tmp_path: Path,
+) -> None:
+    root = _sections_site(tmp_path)
+    result, sink = _build(root, "2026-12-01T12:00:00+01:00")
+    # the advanced section lists only an item not published yet: no page today
+    warnings = result.diagnostics.warnings  # type: ignore[attr-defined]
+    assert [(str(d.location), d.code) for d in warnings] == [
+        ("content/docs/guides/filters.md:6:12", "link.unpublished")
+    ]
+    assert "section docs/guides/advanced/ has no page in this build" in warnings[0].message
+
+    def links(channel: str, path: str) -> dict[str, str]:
+        page = _html(sink, channel, path)
+        return {a.text_content(): a.get("href") for a in page.cssselect("main a")}
+
+    for channel, base in (("web", "/"), ("mobile", "/m/")):
+        filters = links(channel, "docs/guides/filters/index.html")
+        assert filters["the docs"] == f"{base}docs/#topics"
+        assert filters["all guides"] == f"{base}docs/guides/"
+        assert filters["the numbers"] == f"{base}docs/guides/tuning/data.csv"
+        assert filters["tuning"] == f"{base}docs/guides/tuning/"
+        # a bundle image is published as renditions: the link opens the largest one
+        chart = filters["its chart"][len(base) :]
+        assert chart.startswith("media/chart-") and chart.endswith("-1200w.png")
+        assert Image.open(io.BytesIO(sink.files[channel][chart])).size == (1200, 675)
+        assert "advanced" not in filters  # plain text until the section lists something
+        docs = links(channel, "docs/index.html")  # a section's intro
+        assert docs["guides"] == f"{base}docs/guides/#start-here"
+        assert docs["by URL"] == f"{base}docs/guides/#start-here"
+        assert docs["home"] == base
+        assert docs["its data"] == f"{base}docs/guides/tuning/data.csv"
+        assert links(channel, "index.html")["docs"] == f"{base}docs/"
+        # every link leads to a page or file of this channel's build
+        for href in [*filters.values(), *docs.values()]:
+            path = href.split("#")[0][len(base) :]
+            path = path + "index.html" if path.endswith("/") or not path else path
+            assert path in sink.files[channel], (channel, href)
+        assert sink.files[channel]["docs/guides/tuning/data.csv"] == b"a,b\n1,2\n"
+
+    document = json.loads(sink.files["app"]["items/" + _app_id(sink, "Filters") + ".json"])
+    body = lxml.html.fromstring(document["content_html"])
+    app = {a.text_content(): a.get("href") for a in body.iter("a")}
+    tuning_id = _app_id(sink, "Tuning")
+    assert app == {
+        "the docs": "https://www.example.com/docs/#topics",
+        "all guides": "https://www.example.com/docs/guides/",
+        "the numbers": f"https://api.example.com/items/{tuning_id}/data.csv",
+        "tuning": "https://www.example.com/docs/guides/tuning/",
+        "its chart": app["its chart"],
+    }
+    assert app["its chart"].startswith("https://api.example.com/media/chart-")
+    assert f"items/{tuning_id}/data.csv" in sink.files["app"]
+
+    # once the advanced item is out, the section has its page and the link returns
+    result, sink = _build(root, "2027-01-02T12:00:00+01:00")
+    assert not result.diagnostics.warnings  # type: ignore[attr-defined]
+    assert links("mobile", "docs/guides/filters/index.html")["advanced"] == (
+        "/m/docs/guides/advanced/"
+    )
+
+
+def test_links_to_missing_sections_bundle_files_and_anchors_are_located(tmp_path: Path) -> None:
+    root = _sections_site(tmp_path)
+    docs = root / "content/docs/_index.md"
+    docs.write_text(
+        docs.read_text()
+        + "\nNo [such section](nope/_index.md), no [folder section](guides/tuning/_index.md),\n"
+        "no [such file](guides/tuning/dat.csv), no [such heading](guides/_index.md#start) "
+        "or [here](/docs/guides/#start-her) or [on this page](#topic).\n"
+    )
+    with pytest.raises(BuildFailed) as failed:
+        _build(root, "2027-01-02T12:00:00+01:00")
+    found = [(str(d.location), d.code, d.hint) for d in failed.value.diagnostics]
+    assert found == [
+        ("content/docs/_index.md:10:19", "link.broken", found[0][2]),
+        ("content/docs/_index.md:10:56", "link.broken", found[1][2]),
+        ("content/docs/_index.md:11:16", "link.broken", "did you mean data.csv?"),
+    ]
+    assert "_index.md" in (found[0][2] or "")
+    found = [(str(d.location), d.code, d.hint) for d in failed.value.warnings]
+    assert found == [
+        ("content/docs/_index.md:11:58", "link.anchor", "did you mean #start-here?"),
+        ("content/docs/_index.md:11:92", "link.anchor", "did you mean #start-here?"),
+        ("content/docs/_index.md:11:135", "link.anchor", "did you mean #topics?"),
+    ]
+    assert "no such item or section (content/docs/nope/_index.md)" in (
+        failed.value.diagnostics[0].message
+    )
+    assert "page bundle content/docs/guides/tuning/ has no file dat.csv" in (
+        failed.value.diagnostics[2].message
+    )

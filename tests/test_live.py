@@ -54,7 +54,7 @@ valid_until: 2027-01-31
 channels:
   signage: {title: Kettles -20%}
 ---
-Everything warm.
+Everything warm: see [the details](../products/kettle.md#details).
 -- content/articles/draft.md --
 ---
 title: Secret plans
@@ -65,7 +65,16 @@ Not yet.
 )
 
 #: edits a live rebuild takes without a full build (the shape stays)
-FAST = ("body", "summary", "price", "translation", "draft_body", "override", "bad_then_fix")
+FAST = (
+    "body",
+    "summary",
+    "price",
+    "translation",
+    "draft_body",
+    "override",
+    "bad_then_fix",
+    "heading",
+)
 #: edits that change what the site is made of
 STRUCTURAL = ("add", "delete", "rename", "template", "tags", "draft", "edit_title")
 
@@ -100,6 +109,13 @@ def edit(root: Path, op: str, rng: random.Random, n: int) -> list[Path]:
         text = path.read_text()
         head = text.split("signage: {title: ")[1].split("}")[0]
         path.write_text(text.replace(head, f"Kettles -{n}%", 1))
+    elif op == "heading":  # the promotion links to it: its anchor warning comes and goes
+        path = content / "products/kettle.md"
+        text = path.read_text()
+        if "## Details" in text:
+            path.write_text(text.replace("## Details\n\n", ""))
+        else:
+            path.write_text(text.replace("A kettle.", "## Details\n\nA kettle.", 1))
     elif op == "bad_then_fix":
         path = content / "articles/b.md"
         path.write_text(path.read_text().replace("---\n", "---\nbroken: [\n", 1))
@@ -111,12 +127,20 @@ def files_of(sink: MemorySink) -> dict[str, dict[str, bytes]]:
     return {name: dict(sorted(files.items())) for name, files in sorted(sink.files.items())}
 
 
-def clean_build(root: Path, base: Path, n: int) -> dict[str, dict[str, bytes]]:
+def clean_build(
+    root: Path, base: Path, n: int
+) -> tuple[dict[str, dict[str, bytes]], list[tuple[str, str, str]]]:
+    """A clean build's files, and what it reported (as `reported` sorts them)."""
     fresh = base / f"fresh-{n}"
     shutil.copytree(root, fresh, ignore=shutil.ignore_patterns(".omnipub"))
     sink = MemorySink()
-    build(BuildOptions(root=fresh, at=FIXED_AT, use_cache=False, executor="serial"), sink=sink)
-    return files_of(sink)
+    options = BuildOptions(root=fresh, at=FIXED_AT, use_cache=False, executor="serial")
+    result = build(options, sink=sink)
+    return files_of(sink), reported(result.diagnostics)
+
+
+def reported(diagnostics) -> list[tuple[str, str, str]]:
+    return sorted((str(d.location), d.code, d.message) for d in diagnostics.items)
 
 
 @settings(
@@ -145,16 +169,17 @@ def test_live_rebuilds_equal_clean_builds(
                 with pytest.raises(BuildFailed):
                     live.rebuild(paths)
                 paths[0].write_text(paths[0].read_text().replace("broken: [\n", "", 1))
-            live.rebuild(paths)
+            result = live.rebuild(paths)
             assert live.mode == "fast", f"{op} took a full build"
         else:
             before = {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
             apply_structural(root, op, rng, counter)
             after = {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
             touched = [p for p in set(before) | set(after) if before.get(p) != after.get(p)]
-            live.rebuild(touched)
+            result = live.rebuild(touched)
         assert live.sink is not None
-        expected = clean_build(root, base, step)
+        expected, expected_report = clean_build(root, base, step)
+        assert reported(result.diagnostics) == expected_report, f"after {op} ({ops})"
         got = files_of(live.sink)
         assert got.keys() == expected.keys()
         for name in expected:
@@ -234,3 +259,73 @@ def test_a_failed_live_rebuild_keeps_the_last_good_build(tmp_path: Path) -> None
             )
         ]
     )
+
+
+ANCHORS = """
+-- content/docs/_index.md --
+---
+title: Docs
+---
+Start with [setting up](b.md#setting-up).
+-- content/docs/a.md --
+---
+title: Alpha
+date: 2026-03-01
+---
+See [setting up](b.md#setting-up) and [the same, by URL](/docs/b/#setting-up).
+-- content/docs/b.md --
+---
+title: Beta
+date: 2026-03-02
+---
+## Setting up
+
+Plug it in.
+-- content/docs/c.md --
+---
+title: Gamma
+date: 2026-03-03
+---
+No links here.
+"""
+
+
+def test_a_heading_edit_rechecks_the_anchors_of_files_that_link_to_it(tmp_path: Path) -> None:
+    """Editing B's headings makes links to `B#anchor` in other files right or wrong: the live
+    rebuild reports (and stops reporting) them as a clean build does, on the fast path, and
+    checks only the files that link to B again."""
+    root = write_site(tmp_path / "site", ANCHORS)
+    live = LiveBuild(BuildOptions(root=root, at=FIXED_AT, executor="serial", write_lock=False))
+    assert reported(live.rebuild().diagnostics) == []
+    beta, gamma = root / "content/docs/b.md", root / "content/docs/c.md"
+
+    def clean(n: int) -> tuple[list[tuple[str, str, str]], dict[str, dict[str, bytes]]]:
+        files, report = clean_build(root, tmp_path, n)
+        return report, files
+
+    beta.write_text(beta.read_text().replace("## Setting up", "## Installing"))
+    result = live.rebuild([beta])
+    assert live.mode == "fast"
+    found = reported(result.diagnostics)
+    assert [(where, code) for where, code, _ in found] == [
+        ("content/docs/_index.md:4:25", "link.anchor"),
+        ("content/docs/a.md:5:18", "link.anchor"),
+        ("content/docs/a.md:5:58", "link.anchor"),
+    ]
+    assert (found, files_of(live.sink)) == clean(1)
+
+    # an edit elsewhere keeps them; an edit of a linking file reports its own again
+    gamma.write_text(gamma.read_text() + "\nStill no links.\n")
+    assert reported(live.rebuild([gamma]).diagnostics) == found
+    alpha = root / "content/docs/a.md"
+    alpha.write_text(alpha.read_text().replace(" and [the same", ".\n\nAnd [the same"))
+    result = live.rebuild([alpha])
+    assert live.mode == "fast"
+    assert (reported(result.diagnostics), files_of(live.sink)) == clean(2)
+    assert len(result.diagnostics.items) == 3
+
+    beta.write_text(beta.read_text().replace("## Installing", "## Setting up"))
+    result = live.rebuild([beta])
+    assert live.mode == "fast"
+    assert reported(result.diagnostics) == []
+    assert (reported(result.diagnostics), files_of(live.sink)) == clean(3)

@@ -170,6 +170,14 @@ class HtmlSiteChannel(Channel):
                         pages=pages,
                     )
 
+    def listing(self, route: Route) -> str | None:
+        """The home page and each section's first page are where links to `_index.md` lead."""
+        if route.output == "home":
+            return ""
+        if route.output == "section" and route.param("page") == 1:
+            return str(route.param("section"))
+        return None
+
     # --- rendering --------------------------------------------------------------------------
 
     def render(self, route: Route, ctx: RenderContext) -> list[Artifact]:

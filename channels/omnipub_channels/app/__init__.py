@@ -205,6 +205,13 @@ class AppChannel(Channel):
             return [Artifact(route.path, "application/json", dumps(data))]
         return [Artifact(route.path, "application/feed+json", dumps(self.feed(route, ctx)))]
 
+    def listing(self, route: Route) -> str | None:
+        """A section's feed (its first page) is its listing here; the feed of every item is
+        the home page's."""
+        if route.output != "feed" or route.param("tag") or route.param("page") != 1:
+            return None
+        return str(route.param("section") or "")
+
     def resource_dir(self, route: Route) -> str:
         """`items/ID/`: item documents share one folder, so each item's files get their own."""
         return route.path[: -len(".json")]
