@@ -38,6 +38,10 @@ def test_hugo_site_imports_builds_and_keeps_its_old_urls(hugo: tuple[Path, dict[
         "/docs/guide/install/",  # folders keep their place in URLs, as in Hugo
     ):
         assert url in urls, url
+    # a nested list page is a nested section: its listing links to its pages
+    assert (dest / "content/docs/guide/_index.md").is_file()
+    assert not (dest / "content/docs/guide/index.md").exists()
+    assert "/docs/guide/install/" in links(web, "/docs/guide/").values()
     # moved pages redirect from where they were: front matter aliases, section permalinks
     # (/:year/:month/:slug/) and `url`; a nested section's page keeps its URL
     assert redirect_target(web, "/about-us/") == "https://blog.example.org/about/"

@@ -309,14 +309,8 @@ def _read_content(
         depth = rel.count("/")
         if stem == "_index" and depth == 0:
             kind, dest = "home", f"content/{dest_rel}"
-        elif stem == "_index" and depth == 1:
+        elif stem == "_index":  # a list page at any depth is a section, as in Hugo
             kind, dest = "section", f"content/{dest_rel}"
-        elif stem == "_index":
-            # omnipub has one level of sections: a nested list page becomes a page at the
-            # same URL (`_index.fr.md` -> `index.fr.md`)
-            kind = "item"
-            name = posixpath.basename(dest_rel).removeprefix("_")
-            dest = f"content/{posixpath.join(parent, name)}"
         else:
             kind, dest = "item", f"content/{dest_rel}"
         page = Page(
