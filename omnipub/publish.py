@@ -143,7 +143,7 @@ class Materializer:
     def save(self) -> None:
         if self.index_path is None:
             return
-        text = json.dumps(dict(sorted(self.used.items())), indent=0)
+        text = json.dumps(dict(sorted(self.used.items())), separators=(",", ":"))
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
         write_bytes(self.index_path, text.encode())
 
