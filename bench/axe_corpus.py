@@ -26,9 +26,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 from axe_support import axe_violations, html_pages  # noqa: E402
-from conftest import CHROMIUM_ARGS, chromium_path  # noqa: E402
 from run import CONFIG, DEFAULT_CORPUS, generate  # noqa: E402
 
+from conftest import CHROMIUM_ARGS, chromium_path  # noqa: E402
 from omnipub.build import BuildOptions, build  # noqa: E402
 
 CHANNELS = ("web", "mobile")
@@ -68,8 +68,17 @@ def main() -> int:
             finally:
                 browser.close()
     if args.json:
-        print(json.dumps({"items": args.items, "nested": args.nested, "build_seconds": built,
-                          "channels": report}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "items": args.items,
+                    "nested": args.nested,
+                    "build_seconds": built,
+                    "channels": report,
+                },
+                indent=2,
+            )
+        )
     else:
         print(f"{args.items} items, nested {args.nested}: built in {built:.1f} s")
         for channel, row in report.items():

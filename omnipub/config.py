@@ -297,7 +297,7 @@ def _stores(
                 "config.value",
                 f"store {store_id!r}: url must be an http(s) address, got {url!r}",
                 at,
-                "link the store's own page with page = \"stores/oslo.md\" instead",
+                'link the store\'s own page with page = "stores/oslo.md" instead',
             )
             url = ""
         found[store_id] = StoreConfig(

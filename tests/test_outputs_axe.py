@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from axe_support import axe_violations
 
 pytestmark = pytest.mark.browser
