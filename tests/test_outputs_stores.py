@@ -147,3 +147,17 @@ def test_a_store_page_that_is_not_there_is_an_error_in_the_config(tmp_path: Path
     text = "\n".join(d.format() for d in failed.value.diagnostics)
     assert "omnipub.toml:12: error[config.value]" in text
     assert "store 'bergen': page 'stores/bergen.md' is not a file in content/" in text
+
+
+def test_signage_hangs_its_screens_in_the_sites_stores(sample_build: Any) -> None:
+    """The sample writes its stores once, as [[stores]]: screens name them, and each
+    playlist runs on its store's clock."""
+    playlists = Path(sample_build[1]) / "signage/playlists"
+    london = json.loads((playlists / "london-window.json").read_text())
+    assert london["store"] == {
+        "id": "london",
+        "name": "Fjordlys London Covent Garden",
+        "timezone": "Europe/London",
+    }
+    oslo = json.loads((playlists / "oslo-entrance.json").read_text())
+    assert oslo["store"]["timezone"] == "Europe/Oslo"
