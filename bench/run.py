@@ -94,7 +94,9 @@ def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> dic
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
 
 
-def generate(corpus: Path, target: Path, items: int, layout: str) -> None:
+def generate(corpus: Path, target: Path, items: int, layout: str, nested: int = 0) -> None:
+    """Write the corpus of `items` pages in `layout`; `nested` folders deep below each
+    section (with an _index.md in each) when above 0."""
     subprocess.run(
         [
             sys.executable,
@@ -105,6 +107,7 @@ def generate(corpus: Path, target: Path, items: int, layout: str) -> None:
             "--layout",
             layout,
             "--images",
+            *(["--nested", str(nested)] if nested else []),
         ],
         check=True,
         stdout=subprocess.DEVNULL,

@@ -43,7 +43,9 @@ _TOP_KEYS = {
     "markdown",
     "build",
     "deploy",
+    "stores",
 }
+_STORE_KEYS = {"id", "name", "timezone", "languages", "address", "url", "page"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,26 @@ class Language:
 class SectionConfig:
     name: str
     title: str
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """A shop of the site (`[[stores]]`): products name the stores that stock them, and
+    channels show them (signage hangs screens in them); one list, so a store is written once."""
+
+    id: str
+    name: str
+    timezone: ZoneInfo
+    languages: tuple[str, ...]
+    #: the postal address, shown where the store is named
+    address: str = ""
+    #: a web address for the store (its page elsewhere, a map); `page` wins in a channel
+    #: that publishes that page
+    url: str = ""
+    #: the content file of the store's own page (`stores/oslo.md`), linked in each channel
+    page: str = ""
+    #: where its table is in omnipub.toml, for errors found once content is read
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,7 @@ class SiteConfig:
     enabled_channels: tuple[str, ...]
     types: TypeRegistry
     markdown: MarkdownConfig
+    stores: Mapping[str, StoreConfig] = field(default_factory=dict)
     copyright: str = ""
     author: str = ""
     output_dir: str = "public"
@@ -119,6 +142,13 @@ class SiteConfig:
 
 
 def _line_of(text: str, key: str) -> int | None:
+    """The line of `key` (`id:VALUE` finds the line `id = "VALUE"`, an entry of a list of
+    tables such as [[stores]])."""
+    if key.startswith("id:"):
+        entry = re.compile(rf"^\s*id\s*=\s*[\"']{re.escape(key[3:])}[\"']")
+        return next(
+            (n for n, line in enumerate(text.splitlines(), start=1) if entry.match(line)), None
+        )
     pattern = re.compile(rf"^\s*(\[+\s*)?[\w.\"-]*\b{re.escape(key)}\b")
     for number, line in enumerate(text.splitlines(), start=1):
         if pattern.match(line):
@@ -199,6 +229,87 @@ def _permalinks(
             found[section.strip("/")] = check_pattern(pattern)
         except PatternError as exc:
             diagnostics.error("config.permalink", str(exc), where(section), exc.hint)
+    return found
+
+
+def _stores(
+    value: Any,
+    where: Callable[[str], Location],
+    diagnostics: Diagnostics,
+    zone: ZoneInfo,
+    languages: Mapping[str, Language],
+    default_language: str,
+) -> dict[str, StoreConfig]:
+    """`[[stores]]`, each checked where it is written."""
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        diagnostics.error(
+            "config.value",
+            f"'stores' must be a list of tables, got {describe(value)}",
+            where("stores"),
+            'write each store as [[stores]] followed by id = "oslo" and name = "..."',
+        )
+        return {}
+    found: dict[str, StoreConfig] = {}
+    for table in value:
+        store_id = str(table.get("id", ""))
+        at = where(f"id:{store_id}") if store_id else where("stores")
+        if not re.fullmatch(r"[\w-]+", store_id):
+            diagnostics.error(
+                "config.value",
+                f"store {store_id!r}: needs an id of letters, digits, '-' or '_'",
+                at,
+                'write id = "oslo"',
+            )
+            continue
+        if store_id in found:
+            diagnostics.error(
+                "config.value", f"store {store_id!r} is listed twice", at, "give each an own id"
+            )
+            continue
+        for key in sorted(set(table) - _STORE_KEYS):
+            diagnostics.warning(
+                "config.unknown",
+                f"store {store_id!r}: unknown key {key!r}",
+                at,
+                f"known keys: {', '.join(sorted(_STORE_KEYS))}",
+            )
+        store_zone = zone
+        if "timezone" in table:
+            store_zone = _zone(str(table["timezone"]), at, diagnostics)
+        spoken = _texts(
+            table.get("languages", [default_language]),
+            "stores.languages",
+            at,
+            diagnostics,
+            (default_language,),
+        )
+        for lang in spoken:
+            if lang not in languages:
+                diagnostics.error(
+                    "config.language",
+                    f"store {store_id!r}: language {lang!r} is not configured",
+                    at,
+                    "add it under [languages]",
+                )
+        url = str(table.get("url", ""))
+        if url and not re.match(r"^https?://", url):
+            diagnostics.error(
+                "config.value",
+                f"store {store_id!r}: url must be an http(s) address, got {url!r}",
+                at,
+                'link the store\'s own page with page = "stores/oslo.md" instead',
+            )
+            url = ""
+        found[store_id] = StoreConfig(
+            store_id,
+            str(table.get("name", store_id)),
+            store_zone,
+            spoken,
+            address=str(table.get("address", "")),
+            url=url,
+            page=str(table.get("page", "")).strip("/"),
+            line=at.line,
+        )
     return found
 
 
@@ -379,6 +490,9 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
         enabled_channels=enabled,
         types=TypeRegistry.from_config(types),
         markdown=markdown,
+        stores=_stores(
+            data.get("stores", []), where, diagnostics, zone, languages, default_language
+        ),
         copyright=str(site.get("copyright", "")),
         author=str(site.get("author", "")),
         output_dir=str(site.get("output_dir", "public")),

@@ -32,7 +32,7 @@ from . import directives
 from .paths import split_url
 
 #: Bump when parsing changes, so cached token streams are rebuilt.
-PARSER_VERSION = "9"
+PARSER_VERSION = "10"
 
 DEFAULT_SCHEMES = ("http", "https", "mailto", "tel")
 #: a link's URL in a channel, or None to show the link's text without a link (its target
@@ -358,6 +358,17 @@ def _install_render_rules(md: MarkdownIt) -> None:
             meta["nonce"], meta["index"], True
         )
 
+    def heading_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
+        token = tokens[idx]
+        ranks: dict[int, int] = env.setdefault("heading_ranks", heading_ranks(tokens))
+        env["heading_tag"] = f"h{ranks.get(idx, int(token.tag[1]))}"
+        return f"<{env['heading_tag']}{self.renderAttrs(token)}>"
+
+    def heading_close(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
+        return f"</{env.pop('heading_tag', tokens[idx].tag)}>\n"
+
+    md.add_render_rule("heading_open", heading_open)
+    md.add_render_rule("heading_close", heading_close)
     md.add_render_rule("component_open", component(False))
     md.add_render_rule("component_close", component(True))
     md.add_render_rule("myst_role", role)
@@ -374,6 +385,29 @@ def _install_render_rules(md: MarkdownIt) -> None:
     md.add_render_rule(
         "code_block", lambda self, tokens, idx, options, env: _code_block(tokens[idx].content, "")
     )
+
+
+def heading_ranks(tokens: Sequence[Token]) -> dict[int, int]:
+    """The rank each body heading is published at (token index -> 2..6): below the page's
+    `<h1>` title and never skipping a level, so that `### Notes` straight under the title
+    is an `<h2>`, as assistive tech expects of an outline (axe's `heading-order`). Levels
+    keep their nesting: `#`, `##`, `##`, `#` become h2, h3, h3, h2. A body that opens with
+    a `#` heading keeps it as its `<h1>` (a page leaves it out when it repeats the title),
+    and the headings after it rank below the title as they would without it."""
+    ranks: dict[int, int] = {}
+    open_levels: list[int] = []
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        if index == 0 and token.tag == "h1":
+            ranks[index] = 1
+            continue
+        level = int(token.tag[1])
+        while open_levels and open_levels[-1] >= level:
+            open_levels.pop()
+        open_levels.append(level)
+        ranks[index] = min(1 + len(open_levels), 6)
+    return ranks
 
 
 def _opening(tokens: Sequence[Token], idx: int) -> Token:

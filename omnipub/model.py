@@ -464,6 +464,9 @@ class _ItemBuilder:
                 fields[name] = coerce(spec, value, self.zone)
             except CoercionError as exc:
                 self.error(doc, "front-matter.type", f"{name!r} {exc}", name, exc.hint, value)
+                continue
+            if spec.kind == "stores":
+                fields[name] = self.known_stores(doc, name, value)
         if not is_translation:
             for name, spec in specs.items():
                 if spec.required and name not in fields and name not in raw:
@@ -480,6 +483,27 @@ class _ItemBuilder:
                         f"'{name}: ...' to each file",
                     )
         return fields
+
+    def known_stores(self, doc: Document, name: str, value: Any) -> list[str]:
+        """The store ids of a `stores` field, each one of the site's [[stores]]; an unknown
+        one is an error where it is written (a typo would hide the store from the page)."""
+        known = self.config.stores
+        entries = value if isinstance(value, list) else [value]
+        found: list[str] = []
+        for entry in entries:
+            store_id = str(entry)
+            if store_id in known:
+                if store_id not in found:
+                    found.append(store_id)
+                continue
+            line = getattr(entry, "line", None) or doc.line_of(name) or 1
+            self.diagnostics.error(
+                "front-matter.store",
+                f"{name!r} names store {store_id!r}, which is not one of the site's stores",
+                Location(doc.rel, line, getattr(entry, "column", None)),
+                _store_hint(store_id, sorted(known)),
+            )
+        return found
 
     def channel_views(
         self, doc: Document, item_type: str, raw_channels: Any, fields: dict[str, Any]
@@ -599,6 +623,13 @@ class _ItemBuilder:
         return ChannelView(enabled, overrides, options)
 
 
+def _store_hint(store_id: str, known: list[str]) -> str:
+    if not known:
+        return 'list the site\'s stores in omnipub.toml: [[stores]] id = "oslo", name = "..."'
+    close = difflib.get_close_matches(store_id, known, n=1, cutoff=0.6)
+    return (f"did you mean {close[0]!r}? " if close else "") + f"stores: {', '.join(known)}"
+
+
 def _visibility(item: Item, now: dt.datetime, include_drafts: bool) -> str | None:
     fields = item.fields
     if fields.get("draft") and not include_drafts:
@@ -714,6 +745,7 @@ def build_site(
     builder.index_folders = _index_folders(documents, languages)
     builder.sections = find_sections(documents, languages)
     _check_permalinks(config, builder.sections, diagnostics)
+    _check_store_pages(config, documents, diagnostics)
     cascades = _cascades(documents, config, diagnostics)
     sections: dict[tuple[str, str], SectionPage] = {}
     home: dict[str, SectionPage] = {}
@@ -908,6 +940,25 @@ def _check_permalinks(config: SiteConfig, sections: set[str], diagnostics: Diagn
             if close
             else f"sections: {', '.join(sorted(sections)) or 'none'}",
         )
+
+
+def _check_store_pages(
+    config: SiteConfig, documents: Mapping[str, Document], diagnostics: Diagnostics
+) -> None:
+    """A store's `page` names a content file: one that is not there would leave the store
+    unlinked on every product page that names it."""
+    pages = sorted(rel.removeprefix("content/") for rel in documents)
+    for store in config.stores.values():
+        if store.page and f"content/{store.page}" not in documents:
+            close = difflib.get_close_matches(store.page, pages, n=1)
+            diagnostics.error(
+                "config.value",
+                f"store {store.id!r}: page {store.page!r} is not a file in content/",
+                Location("omnipub.toml", store.line),
+                f"did you mean {close[0]!r}?"
+                if close
+                else "write the file's path inside content/, such as stores/oslo.md",
+            )
 
 
 def _make_item(

@@ -24,6 +24,12 @@ title = "News"
 [sections.products]
 title = "Products"
 
+[[stores]]
+id = "main"
+name = "Main street store"
+timezone = "Europe/Oslo"
+address = "1 Main Street"
+
 [channels.web]
 base_url = "https://www.example.com/"
 page_size = 10
@@ -36,11 +42,6 @@ base_url = "https://api.example.com/app/"
 
 [channels.signage]
 base_url = "https://screens.example.com/"
-
-[[channels.signage.stores]]
-id = "main"
-name = "Main street store"
-timezone = "Europe/Oslo"
 
 [[channels.signage.screens]]
 id = "main-entrance"
@@ -98,6 +99,7 @@ sku: MUG-1
 price: 12.50
 availability: in_stock
 buy_url: https://shop.example.com/mug
+stocked_at: [main]
 tags: [news]
 ---
 A mug for coffee outdoors.

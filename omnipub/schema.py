@@ -28,6 +28,7 @@ KINDS = (
     "path",
     "url",
     "links",
+    "stores",
     "mapping",
     "currency",
     "money",
@@ -115,6 +116,7 @@ BUILTIN_TYPES: dict[str, dict[str, FieldSpec]] = {
         "brand": FieldSpec("string"),
         "gtin": FieldSpec("string", fact=True),
         "buy_url": FieldSpec("url", doc="where to buy it online: the page's call to action"),
+        "stocked_at": FieldSpec("stores", doc="the stores that stock it: a call to action"),
     },
     "promotion": {
         "valid_from": FieldSpec("datetime", required=True, fact=True),
@@ -279,8 +281,8 @@ def coerce(spec: FieldSpec, value: Any, zone: ZoneInfo) -> Any:
         if is_text:
             return parse_datetime(value, zone).date()
         raise CoercionError(f"must be a date, got {describe(value)}", _DATE_HINT)
-    if kind in ("list", "links"):
-        if is_text and kind == "list":
+    if kind in ("list", "links", "stores"):  # stores: ids of the site's [[stores]]
+        if is_text and kind != "links":
             value = [value]
         if not isinstance(value, list):
             raise CoercionError(f"must be a list, got {describe(value)}", "write [a, b, c]")

@@ -411,6 +411,7 @@ class HtmlSiteChannel(Channel):
             "related": self.related(view, ctx),
             "products": products,
             "promotions": self.promotions_for(view, ctx) if view.type == "product" else [],
+            "stockists": stockists(view, ctx),
             "structured_data": self.structured_data(view, route, ctx),
             "breadcrumbs": self.breadcrumbs(route, ctx, view.section),
         }
@@ -769,6 +770,24 @@ def linked_items(view: ItemView, ctx: RenderContext) -> list[ItemView]:
             shown = ctx.item(linked.id, view.lang) or ctx.item(linked.id, linked.lang)
             if shown is not None and shown.item.visible:
                 found.append(shown)
+    return found
+
+
+def stockists(view: ItemView, ctx: RenderContext) -> list[dict[str, str]]:
+    """The stores that stock a product (its `stocked_at`), each with where it leads: its
+    page in this channel (in the view's language when translated), else its `url`."""
+    found = []
+    for store_id in view.fields.get("stocked_at") or []:
+        store = ctx.site.config.stores[store_id]
+        url = store.url
+        page = ctx.site.by_rel.get(f"content/{store.page}") if store.page else None
+        if page is not None:
+            url = (
+                ctx.url_for(page, lang=view.lang, absolute=False)
+                or ctx.url_for(page, absolute=False)
+                or url
+            )
+        found.append({"id": store.id, "name": store.name, "address": store.address, "url": url})
     return found
 
 

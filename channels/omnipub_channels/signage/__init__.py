@@ -182,7 +182,12 @@ class SignageChannel(Channel):
         self.limits = {
             k: {**v, **dict(raw.get("limits", {}).get(k, {}))} for k, v in LIMITS.items()
         }
-        self.stores: dict[str, Store] = {}
+        #: the site's [[stores]], and stores only screens know ([[channels.signage.stores]],
+        #: which came first: it still works, and a store listed in both takes its table here)
+        self.stores: dict[str, Store] = {
+            s.id: Store(s.id, s.name, s.timezone, s.languages)
+            for s in self.site_config.stores.values()
+        }
         for table in raw.get("stores", []):
             try:
                 zone = ZoneInfo(str(table.get("timezone", self.site_config.timezone.key)))
