@@ -41,7 +41,7 @@ from .diagnostics import (
     UsageError,
     relative_path,
 )
-from .discover import SourceFile, discover
+from .discover import SourceFile, check_folders, discover, record_folders
 from .document import Document, LoadError, parse_document
 from .executors import cpu_count, executor_for
 from .guard import exclusive
@@ -95,6 +95,8 @@ class BuildOptions:
     wait: bool = True
     #: hears of waits for another build and of repairs after an interrupted one
     report: Callable[[str], None] | None = None
+    #: source folders the last build read that are gone on purpose (`--allow-removed`)
+    allow_removed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -177,6 +179,8 @@ class Prepared:
     planned: list[Channel] = field(default_factory=list)
     #: why this is a what-if build (see `what_if`); empty for a real build
     what_if: tuple[str, ...] = ()
+    #: the source folders that held files when listed (recorded after a good build)
+    folders: frozenset[str] = frozenset()
 
     @property
     def real(self) -> bool:
@@ -400,7 +404,10 @@ def prepare(options: BuildOptions) -> Prepared:
     now = build_instant(options.at if options.at is not None else options.clock, config)
     listed_at = time.time_ns()
     sources = discover(config, diagnostics)
-    return Prepared(config, channels, now, sources, diagnostics, listed_at, planned, reasons)
+    folders = check_folders(config, diagnostics, options.allow_removed, options.use_cache)
+    return Prepared(
+        config, channels, now, sources, diagnostics, listed_at, planned, reasons, folders
+    )
 
 
 def build(
@@ -643,6 +650,8 @@ def _build(
         )
     for render_cache in caches.values():
         render_cache.save()
+    if options.use_cache:
+        record_folders(config, prepared.folders)
     if options.write_lock and real:
         # a what-if's new ids live in memory only: derived from paths against the same lock,
         # the real build that follows assigns the very same ones and records them

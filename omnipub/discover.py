@@ -2,17 +2,21 @@
 
 The walk never follows a link out of the site, survives link loops, and skips the files
 editors and version control leave behind, so an editor's swap file never becomes a page. A
-missing or empty content folder is an error, not an empty site.
+missing or empty content folder, or source folder the last build read, is an error, not a
+smaller site.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import write_bytes
 from .config import SiteConfig
 from .diagnostics import Diagnostics, Location
 
@@ -23,6 +27,11 @@ KINDS = {
     "data": "data",
     "components": "component",
 }
+#: every folder of a site that a build reads: checked for presence (`check_folders`),
+#: watched (`watch.py`), never an output folder (`guard.py`)
+SOURCE_FOLDERS = (*KINDS, "i18n")
+#: which source folders the last successful build read, under `.omnipub/cache/`
+FOLDERS_RECORD = "source-folders.json"
 
 #: a file whose mtime is this close to the moment it was listed may be written again within
 #: the same clock tick and keep its size and mtime: its stamp is not trusted ("racy git")
@@ -161,7 +170,6 @@ def discover(config: SiteConfig, diagnostics: Diagnostics) -> list[SourceFile]:
                 kind_here = "asset"
                 _report_unread(rel, diagnostics)
             files.append(SourceFile(root / rel, rel, kind_here, stat.st_size, stat.st_mtime_ns))
-    _check_content(config, files, diagnostics)
     return files
 
 
@@ -181,18 +189,90 @@ def _report_unread(rel: str, diagnostics: Diagnostics) -> None:
     )
 
 
-def _check_content(config: SiteConfig, files: list[SourceFile], diagnostics: Diagnostics) -> None:
-    """A site without content is an error, never an empty site: a folder moved away or
-    emptied for a moment (a rename, a `git checkout`) must not publish nothing and retire
-    every id. A site that really has no items yet says so with one Markdown file."""
-    hint = (
-        "restore it (a move or a checkout in progress?); publishing nothing would delete "
-        "every page and retire every item id"
-    )
-    where = Location(f"{config.content_dir.name}/")
-    if not config.content_dir.is_dir():
-        diagnostics.error("discover.no-content", "the content folder is missing", where, hint)
-    elif not any(source.kind == "content" for source in files):
-        diagnostics.error(
-            "discover.no-content", "the content folder holds no Markdown file", where, hint
+def absent_folders(root: Path, names: Iterable[str]) -> dict[str, str]:
+    """Which of the source folders `names` are missing or hold nothing a build reads, with
+    what is wrong ("is missing", "holds no Markdown file", "holds no file").
+
+    The one test of a source folder's presence: a build refuses to run without one the last
+    build read (see `check_folders`), and watch mode waits for it to come back. It stops at
+    the first file found, so it costs a few directory listings, not a walk of the site."""
+    found: dict[str, str] = {}
+    for name in names:
+        folder = root / name
+        if not folder.is_dir():
+            found[name] = "is missing"
+            continue
+        wanted = (lambda n: markdown_stem(n) is not None) if name == "content" else None
+        if not _holds(str(folder), wanted):
+            found[name] = "holds no Markdown file" if wanted else "holds no file"
+    return found
+
+
+def _holds(folder: str, wanted: Callable[[str], bool] | None) -> bool:
+    """Does `folder` hold a file (one `wanted` accepts) that the walk would read?"""
+    for _top, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not is_ignored(d)]
+        if any(not is_ignored(f) and (wanted is None or wanted(f)) for f in files):
+            return True
+    return False
+
+
+def recorded_folders(config: SiteConfig, problems: list[str]) -> set[str]:
+    """The source folders that held files at the last successful build (damage is noted in
+    `problems` and counts as no record)."""
+    from .cache import load_table  # the cache reads `RACY_NS` from here
+
+    table = load_table(config.state_dir / "cache" / FOLDERS_RECORD, problems)
+    return {name for name in table or {} if name in SOURCE_FOLDERS}
+
+
+def record_folders(config: SiteConfig, present: Iterable[str]) -> None:
+    """Remember which source folders a successful build read (see `check_folders`)."""
+    from .cache import load_table
+
+    path = config.state_dir / "cache" / FOLDERS_RECORD
+    table = dict.fromkeys(sorted(present), True)
+    if load_table(path, []) == table:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes(path, json.dumps(table).encode())
+
+
+def expected_folders(
+    config: SiteConfig, problems: list[str], allowed: Iterable[str] = ()
+) -> set[str]:
+    """The folders a build needs: content/ always, and every source folder the last build
+    read, except those `allowed` to be gone (`--allow-removed`)."""
+    return ({"content"} | recorded_folders(config, problems)) - set(allowed)
+
+
+def check_folders(
+    config: SiteConfig, diagnostics: Diagnostics, allowed: Iterable[str] = (), cached: bool = True
+) -> frozenset[str]:
+    """A site without content, or without a source folder the last build read, is an error,
+    never a smaller site: a folder moved away or emptied for a moment (a rename, a `git
+    checkout`) must not publish nothing, retire every id or drop every style sheet. A site
+    that never had static/ builds as before. Returns the source folders present now, which a
+    successful build records (`cached`: the cache is read and written)."""
+    problems: list[str] = []
+    expected = expected_folders(config, problems, allowed) if cached else {"content"}
+    for problem in problems:
+        diagnostics.warning(
+            "cache.damaged", f"{problem}; it is made again", Location(".omnipub/cache")
         )
+    absent = absent_folders(config.root, SOURCE_FOLDERS)
+    for name in sorted(expected & set(absent)):
+        restore = "restore it (a move or a checkout in progress?)"
+        if name == "content":
+            code, hint = (
+                "discover.no-content",
+                f"{restore}; publishing nothing would delete every page and retire every item id",
+            )
+        else:
+            code, hint = (
+                "discover.folder-gone",
+                f"{restore}; if it is gone on purpose, build once with --allow-removed {name}",
+            )
+            absent[name] += ", and the last build read files from it"
+        diagnostics.error(code, f"the {name} folder {absent[name]}", Location(f"{name}/"), hint)
+    return frozenset(name for name in SOURCE_FOLDERS if name not in absent)

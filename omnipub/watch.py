@@ -26,9 +26,9 @@ from watchdog.observers.api import BaseObserver
 
 from .build import BuildOptions, BuildResult, build
 from .diagnostics import BuildFailed, OmnipubError
-from .discover import is_ignored
+from .discover import SOURCE_FOLDERS, is_ignored
 
-WATCHED = ("content", "templates", "static", "data", "i18n", "components")
+WATCHED = SOURCE_FOLDERS
 #: event types that mean a file's bytes or name changed ("closed": after a write)
 CHANGES = frozenset({"created", "modified", "moved", "deleted", "closed"})
 #: editors save in bursts of a few milliseconds; `git checkout` keeps events coming
