@@ -217,12 +217,12 @@ def _holds(folder: str, wanted: Callable[[str], bool] | None) -> bool:
     return False
 
 
-def recorded_folders(config: SiteConfig, problems: list[str]) -> set[str]:
+def recorded_folders(state_dir: Path, problems: list[str]) -> set[str]:
     """The source folders that held files at the last successful build (damage is noted in
     `problems` and counts as no record)."""
     from .cache import load_table  # the cache reads `RACY_NS` from here
 
-    table = load_table(config.state_dir / "cache" / FOLDERS_RECORD, problems)
+    table = load_table(state_dir / "cache" / FOLDERS_RECORD, problems)
     return {name for name in table or {} if name in SOURCE_FOLDERS}
 
 
@@ -239,11 +239,13 @@ def record_folders(config: SiteConfig, present: Iterable[str]) -> None:
 
 
 def expected_folders(
-    config: SiteConfig, problems: list[str], allowed: Iterable[str] = ()
+    state_dir: Path, problems: list[str], allowed: Iterable[str] = (), cached: bool = True
 ) -> set[str]:
     """The folders a build needs: content/ always, and every source folder the last build
-    read, except those `allowed` to be gone (`--allow-removed`)."""
-    return ({"content"} | recorded_folders(config, problems)) - set(allowed)
+    read (when it reads the cache: `cached`), except those `allowed` to be gone
+    (`--allow-removed`)."""
+    recorded = recorded_folders(state_dir, problems) if cached else set()
+    return ({"content"} | recorded) - set(allowed)
 
 
 def check_folders(
@@ -255,7 +257,7 @@ def check_folders(
     that never had static/ builds as before. Returns the source folders present now, which a
     successful build records (`cached`: the cache is read and written)."""
     problems: list[str] = []
-    expected = expected_folders(config, problems, allowed) if cached else {"content"}
+    expected = expected_folders(config.state_dir, problems, allowed, cached)
     for problem in problems:
         diagnostics.warning(
             "cache.damaged", f"{problem}; it is made again", Location(".omnipub/cache")

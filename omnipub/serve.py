@@ -469,7 +469,7 @@ def start(
     channels, canonical = _channels(root)
     options.base_urls = {name: base + _mount(name, canonical) for name in channels}
     session = Session(options, report, base)
-    handler = Coalescer(root)
+    handler = Coalescer(root, options, session.report)
     observer = observe(root, handler)  # before the first build: edits during it count
     session.rebuild()
     server.RequestHandlerClass = make_handler(session)

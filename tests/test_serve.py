@@ -138,6 +138,21 @@ def test_edit_reloads_and_bad_edit_shows_an_overlay(server) -> None:
     wait_for(lambda: b"Lost here" in get(base + "missing/")[2])
 
 
+def test_a_content_folder_moved_away_and_back_flashes_no_error(server, tmp_path: Path) -> None:
+    """A rename or a checkout: the server waits for the tree, never serves an error over
+    the whole site, and rebuilds once when it is back."""
+    root, base, session = server
+    version = session.version
+    (root / "content").rename(tmp_path / "away")
+    time.sleep(1.5)  # longer than the watcher's MAX_WAIT
+    assert session.version == version and not session.errors
+    assert b"Alpha" in get(base + "articles/a/")[2]
+    (tmp_path / "away").rename(root / "content")
+    wait_for(lambda: session.version > version)
+    time.sleep(0.5)
+    assert session.version == version + 1 and not session.errors
+
+
 def test_preview_board(server) -> None:
     _root, base, _session = server
     status, _kind, body = get(base + "_preview/")
