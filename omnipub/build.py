@@ -97,6 +97,10 @@ class BuildOptions:
     report: Callable[[str], None] | None = None
     #: source folders the last build read that are gone on purpose (`--allow-removed`)
     allow_removed: tuple[str, ...] = ()
+    #: a what-if into memory that must leave the cache as it is (the dev server's `?at=`
+    #: previews, each a full build): the cache is read, but the blobs and renditions it
+    #: would add go to this folder, which the caller deletes, and no render cache is kept
+    scratch: Path | None = None
 
 
 @dataclass
@@ -531,7 +535,7 @@ def _build(
     # again, and a blob it shares damaged bytes with is rendered again (see `outputs.py`)
     state_dir = config.state_dir if options.use_cache else None
     out_dir = (options.out_dir or (root / config.output_dir)).resolve()
-    materializer = Materializer(root, state_dir)
+    materializer = Materializer(root, state_dir, options.scratch)
     for problem in [*cache.problems, *materializer.problems]:
         diagnostics.warning(
             "cache.damaged", f"{problem}; it is made again", Location(".omnipub/cache")
@@ -556,7 +560,7 @@ def _build(
     jobs: dict[str, Job] = {}
     caches = {
         channel.name: RenderCache(
-            state_dir / "cache" if state_dir else None,
+            state_dir / "cache" if state_dir and not options.scratch else None,
             channel.name,
             channel_digest(config, channel, options, planned),
         )
@@ -650,7 +654,7 @@ def _build(
         )
     for render_cache in caches.values():
         render_cache.save()
-    if options.use_cache:
+    if options.use_cache and not options.scratch:
         record_folders(config, prepared.folders)
     if options.write_lock and real:
         # a what-if's new ids live in memory only: derived from paths against the same lock,

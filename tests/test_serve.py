@@ -241,6 +241,34 @@ def test_preview_builds_are_bounded(server) -> None:
     assert status == 403 and "2026-10-01" not in session.previews
 
 
+def test_previews_never_grow_the_cache(server) -> None:
+    """Each `?at=` instant is a full build at its own URLs: its outputs stay in memory (the
+    LRU above), and nothing it made is left in `.omnipub/` once it is served."""
+    root, base, session = server
+    state = root / ".omnipub"
+
+    def files() -> dict[str, int]:
+        # (stamps.json may be written by any build once the sources are no longer "racy")
+        return {
+            p.relative_to(state).as_posix(): p.stat().st_size
+            for p in state.rglob("*")
+            if p.is_file() and p.name != "stamps.json"
+        }
+
+    before = files()
+    assert any(name.startswith("cache/blobs/") for name in before)
+    killed = state / "preview-999999999-x.tmp"  # a server killed mid-preview (no such pid)
+    (killed / "blobs").mkdir(parents=True)
+    (killed / "blobs/left").write_bytes(b"x")
+    for day in range(1, 9):
+        at = f"2026-11-{day:02d}T09:00"
+        status, _kind, body = get(base + f"_at/{at}/articles/a/")
+        assert status == 200 and b"Alpha" in body and at in session.previews
+        status, _kind, body = get(base + f"_at/{at}/hello.txt")
+        assert status == 200 and body == b"hello\n"
+    assert files() == before
+
+
 def get_with(url: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
     try:
         request = urllib.request.Request(url, headers=headers)
