@@ -61,26 +61,39 @@ def copy_file(source: str, target: str) -> None:
 
 
 class BlobStore:
-    def __init__(self, folder: Path | None) -> None:
+    """Blobs in `folder`; with `below`, a scratch store over the cache: blobs of `below` are
+    read, new ones are written to `folder` only (a what-if build that must not grow the
+    cache, see `BuildOptions.scratch`)."""
+
+    def __init__(self, folder: Path | None, below: BlobStore | None = None) -> None:
         self.folder = folder
+        self.below = below
         self._prefix = str(folder) if folder else ""
         #: shard folders known to exist (a build puts thousands of blobs into 256 of them)
         self._shards: set[str] = set()
         #: digests known to be stored and intact
         self._present: set[str] = set()
+        #: digests found in the store below (not in this folder)
+        self._beneath: set[str] = set()
         #: digests of blobs found damaged and deleted (the build reports them)
-        self.damaged: list[str] = []
+        self.damaged: list[str] = below.damaged if below else []
+
+    def _where(self, digest: str) -> str:
+        """The file of a stored blob: in this folder, else in the store below."""
+        if self.below is not None and digest in self._beneath:
+            return self.below._where(digest)
+        return f"{self._prefix}/{digest[:2]}/{digest}"
 
     def path(self, digest: str) -> Path:
         assert self.folder is not None
-        return self.folder / digest[:2] / digest
+        return Path(self._where(digest))
 
     def has(self, digest: str) -> bool:
         """Is the blob stored, with its seal intact (or its bytes checked)?
 
         Asked for every output twice a build (reusing a render, then publishing it): a blob
         once seen stays (nothing deletes blobs during a build), so each is stat'ed once."""
-        if digest in self._present:
+        if digest in self._present or digest in self._beneath:
             return True
         if not self._prefix:
             return False
@@ -88,6 +101,9 @@ class BlobStore:
         try:
             stat = os.stat(where)
         except OSError:
+            if self.below is not None and self.below.has(digest):
+                self._beneath.add(digest)
+                return True
             return False
         if stat.st_mtime_ns != seal_of(digest, stat.st_size) and not self._verify(digest, where):
             return False
@@ -113,32 +129,34 @@ class BlobStore:
     def forget(self) -> None:
         """Stat blobs again (a long-lived process: the cache may have changed meanwhile)."""
         self._present.clear()
+        self._beneath.clear()
+        if self.below is not None:
+            self.below.forget()
 
     def put(self, data: bytes, digest: str | None = None) -> str:
         digest = digest or digest_of(data)
-        if self.folder is None or digest in self._present:
+        if self.folder is None or self.has(digest):
             return digest
         shard = f"{self._prefix}/{digest[:2]}"
         target = f"{shard}/{digest}"
-        if not self.has(digest):
-            if shard not in self._shards:
-                _make_folder(shard)
-                self._shards.add(shard)
-            write_bytes(target, data)
-            seal = seal_of(digest, len(data))
-            os.utime(target, ns=(seal, seal))
+        if shard not in self._shards:
+            _make_folder(shard)
+            self._shards.add(shard)
+        write_bytes(target, data)
+        seal = seal_of(digest, len(data))
+        os.utime(target, ns=(seal, seal))
         self._present.add(digest)
         return digest
 
     def size(self, digest: str) -> int:
-        return os.stat(f"{self._prefix}/{digest[:2]}/{digest}").st_size
+        return os.stat(self._where(digest)).st_size
 
     def read(self, digest: str) -> bytes:
         return self.path(digest).read_bytes()
 
     def copy(self, digest: str, target: str | Path) -> None:
         """Put a copy of the blob at `target` (a new file: see `copy_file`)."""
-        copy_file(f"{self._prefix}/{digest[:2]}/{digest}", os.fspath(target))
+        copy_file(self._where(digest), os.fspath(target))
 
 
 def _make_folder(path: str) -> None:

@@ -45,6 +45,7 @@ from .diagnostics import (
 from .discover import SourceFile, discover
 from .document import Document, LoadError, parse_document
 from .executors import cpu_count, executor_for
+from .folders import check_folders, record_folders
 from .guard import exclusive
 from .ids import Lock
 from .images import ImageInfo, index_images
@@ -95,6 +96,12 @@ class BuildOptions:
     wait: bool = True
     #: hears of waits for another build and of repairs after an interrupted one
     report: Callable[[str], None] | None = None
+    #: source folders the last build read that are gone on purpose (`--allow-removed`)
+    allow_removed: tuple[str, ...] = ()
+    #: a what-if into memory that must leave the cache as it is (the dev server's `?at=`
+    #: previews, each a full build): the cache is read, but the blobs and renditions it
+    #: would add go to this folder, which the caller deletes, and no render cache is kept
+    scratch: Path | None = None
 
 
 @dataclass
@@ -179,6 +186,8 @@ class Prepared:
     planned: list[Channel] = field(default_factory=list)
     #: why this is a what-if build (see `what_if`); empty for a real build
     what_if: tuple[str, ...] = ()
+    #: the source folders that held files when listed (recorded after a good build)
+    folders: frozenset[str] = frozenset()
 
     @property
     def real(self) -> bool:
@@ -402,7 +411,10 @@ def prepare(options: BuildOptions) -> Prepared:
     now = build_instant(options.at if options.at is not None else options.clock, config)
     listed_at = time.time_ns()
     sources = discover(config, diagnostics)
-    return Prepared(config, channels, now, sources, diagnostics, listed_at, planned, reasons)
+    folders = check_folders(config, diagnostics, options.allow_removed, options.use_cache)
+    return Prepared(
+        config, channels, now, sources, diagnostics, listed_at, planned, reasons, folders
+    )
 
 
 def build(
@@ -527,7 +539,7 @@ def _build(
     # again, and a blob it shares damaged bytes with is rendered again (see `outputs.py`)
     state_dir = config.state_dir if options.use_cache else None
     out_dir = (options.out_dir or (root / config.output_dir)).resolve()
-    materializer = Materializer(root, state_dir)
+    materializer = Materializer(root, state_dir, options.scratch)
     for problem in [*cache.problems, *materializer.problems]:
         diagnostics.warning(
             "cache.damaged", f"{problem}; it is made again", Location(".omnipub/cache")
@@ -552,7 +564,7 @@ def _build(
     jobs: dict[str, Job] = {}
     caches = {
         channel.name: RenderCache(
-            state_dir / "cache" if state_dir else None,
+            state_dir / "cache" if state_dir and not options.scratch else None,
             channel.name,
             channel_digest(config, channel, options.drafts, planned),
         )
@@ -646,6 +658,8 @@ def _build(
         )
     for render_cache in caches.values():
         render_cache.save()
+    if options.use_cache and not options.scratch:
+        record_folders(config, prepared.folders)
     if options.write_lock and real:
         # a what-if's new ids live in memory only: derived from paths against the same lock,
         # the real build that follows assigns the very same ones and records them

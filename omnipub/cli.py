@@ -30,6 +30,7 @@ from .diagnostics import (
     OmnipubError,
     UsageError,
 )
+from .discover import SOURCE_FOLDERS
 from .executors import executor_problem
 from .progress import ProgressLine
 from .publish import read_manifest
@@ -276,6 +277,14 @@ def cli() -> None:
     multiple=True,
     help="Print an extra report: 'weight' (mobile page weight).",
 )
+@click.option(
+    "--allow-removed",
+    "allow_removed",
+    type=click.Choice([name for name in SOURCE_FOLDERS if name != "content"]),
+    multiple=True,
+    metavar="FOLDER",
+    help="A source folder the last build read (static, templates, ...) is gone on purpose.",
+)
 @guarded
 def build_command(
     site: Path,
@@ -291,6 +300,7 @@ def build_command(
     no_cache: bool,
     no_wait: bool,
     report: tuple[str, ...],
+    allow_removed: tuple[str, ...],
 ) -> None:
     """Build SITE (default: the current folder) into its output folder."""
     options = BuildOptions(
@@ -304,6 +314,7 @@ def build_command(
         use_cache=not no_cache,
         wait=not no_wait,
         report=lambda message: click.echo(message, err=True),
+        allow_removed=allow_removed,
     )
     if watch:
         from .watch import watch_and_build

@@ -1,8 +1,9 @@
 """Discover: walk a site into `SourceFile` records, in a stable order.
 
 The walk never follows a link out of the site, survives link loops, and skips the files
-editors and version control leave behind, so an editor's swap file never becomes a page. A
-missing or empty content folder is an error, not an empty site.
+editors and version control leave behind, so an editor's swap file never becomes a page.
+Whether a source folder is there at all is `absent_folders`; which ones a build needs is
+`folders.py`'s.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,9 @@ KINDS = {
     "data": "data",
     "components": "component",
 }
+#: every folder of a site that a build reads: checked for presence (`check_folders`),
+#: watched (`watch.py`), never an output folder (`guard.py`)
+SOURCE_FOLDERS = (*KINDS, "i18n")
 
 #: a file whose mtime is this close to the moment it was listed may be written again within
 #: the same clock tick and keep its size and mtime: its stamp is not trusted ("racy git")
@@ -161,7 +166,6 @@ def discover(config: SiteConfig, diagnostics: Diagnostics) -> list[SourceFile]:
                 kind_here = "asset"
                 _report_unread(rel, diagnostics)
             files.append(SourceFile(root / rel, rel, kind_here, stat.st_size, stat.st_mtime_ns))
-    _check_content(config, files, diagnostics)
     return files
 
 
@@ -181,18 +185,29 @@ def _report_unread(rel: str, diagnostics: Diagnostics) -> None:
     )
 
 
-def _check_content(config: SiteConfig, files: list[SourceFile], diagnostics: Diagnostics) -> None:
-    """A site without content is an error, never an empty site: a folder moved away or
-    emptied for a moment (a rename, a `git checkout`) must not publish nothing and retire
-    every id. A site that really has no items yet says so with one Markdown file."""
-    hint = (
-        "restore it (a move or a checkout in progress?); publishing nothing would delete "
-        "every page and retire every item id"
-    )
-    where = Location(f"{config.content_dir.name}/")
-    if not config.content_dir.is_dir():
-        diagnostics.error("discover.no-content", "the content folder is missing", where, hint)
-    elif not any(source.kind == "content" for source in files):
-        diagnostics.error(
-            "discover.no-content", "the content folder holds no Markdown file", where, hint
-        )
+def absent_folders(root: Path, names: Iterable[str]) -> dict[str, str]:
+    """Which of the source folders `names` are missing or hold nothing a build reads, with
+    what is wrong ("is missing", "holds no Markdown file", "holds no file").
+
+    The one test of a source folder's presence: a build refuses to run without one the last
+    build read (see `check_folders`), and watch mode waits for it to come back. It stops at
+    the first file found, so it costs a few directory listings, not a walk of the site."""
+    found: dict[str, str] = {}
+    for name in names:
+        folder = root / name
+        if not folder.is_dir():
+            found[name] = "is missing"
+            continue
+        wanted = (lambda n: markdown_stem(n) is not None) if name == "content" else None
+        if not _holds(str(folder), wanted):
+            found[name] = "holds no Markdown file" if wanted else "holds no file"
+    return found
+
+
+def _holds(folder: str, wanted: Callable[[str], bool] | None) -> bool:
+    """Does `folder` hold a file (one `wanted` accepts) that the walk would read?"""
+    for _top, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not is_ignored(d)]
+        if any(not is_ignored(f) and (wanted is None or wanted(f)) for f in files):
+            return True
+    return False

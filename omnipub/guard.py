@@ -22,11 +22,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .diagnostics import OmnipubError, UsageError
+from .discover import SOURCE_FOLDERS as READ_FOLDERS
 from .journal import STATE_FOLDER, recover
 from .publish import MANIFEST_NAME, OUTPUT_MARKER
 
 #: folders of a site that a build reads (and the state it keeps): never an output folder
-SOURCE_FOLDERS = ("content", "static", "templates", "data", "i18n", STATE_FOLDER, ".git")
+SOURCE_FOLDERS = (*READ_FOLDERS, STATE_FOLDER, ".git")
 LOCK_NAME = "build.lock"
 
 

@@ -14,6 +14,7 @@ import json
 import os
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeGuard
@@ -231,20 +232,21 @@ def plan_renditions(
     return out
 
 
-def encode(source: Path, transform: Transform, cache_dir: Path | None) -> bytes:
-    """Produce a rendition's bytes, from the cache when the same one was made before."""
+def encode(source: Path, transform: Transform, cache_dirs: Sequence[Path]) -> bytes:
+    """Produce a rendition's bytes, from a cache folder when the same one was made before;
+    a new one is kept in the first folder (a what-if's scratch, over the cache)."""
     _kind, width, height, fmt, quality, crop = transform
     raw = source.read_bytes()
     key = hashlib.sha256(
         f"{RENDITION_VERSION}:{hashlib.sha256(raw).hexdigest()}:{transform}".encode()
     ).hexdigest()
-    cached = cache_dir / key[:2] / key if cache_dir else None
-    if cached:
+    for folder in cache_dirs:
         # sealed like a blob (see `blobs.py`): one whose seal is broken is made again
         with contextlib.suppress(OSError):
-            stat = cached.stat()
+            stat = (folder / key[:2] / key).stat()
             if stat.st_mtime_ns == seal_of(key, stat.st_size):
-                return cached.read_bytes()
+                return (folder / key[:2] / key).read_bytes()
+    cached = cache_dirs[0] / key[:2] / key if cache_dirs else None
     with Image.open(io.BytesIO(raw)) as opened:
         img = ImageOps.exif_transpose(opened) or opened
         size = (int(width), int(height))

@@ -70,13 +70,23 @@ class Materializer:
     or image is neither read nor re-encoded on the next build.
     """
 
-    def __init__(self, site_root: Path, state_dir: Path | None) -> None:
+    def __init__(
+        self, site_root: Path, state_dir: Path | None, scratch: Path | None = None
+    ) -> None:
+        """`scratch`: the cache is read, and what this build adds to it is written there
+        instead (a what-if that must not grow the cache: see `BuildOptions.scratch`)."""
         self.site_root = site_root
         self.root_text = str(site_root)
         cache = state_dir / "cache" if state_dir else None
         self.blobs = BlobStore(cache / "blobs" if cache else None)
-        self.rendition_cache = cache / "renditions" if cache else None
+        #: read in order; a new rendition is kept in the first
+        self.rendition_dirs = [cache / "renditions"] if cache else []
+        if cache and scratch:
+            self.blobs = BlobStore(scratch / "blobs", below=self.blobs)
+            self.rendition_dirs.insert(0, scratch / "renditions")
         self.index_path = cache / "derived.json" if cache else None
+        #: the index is written back unless this is a scratch build
+        self.keep_index = scratch is None
         #: the cache files found damaged (and dropped), for a warning each
         self.problems: list[str] = []
         self.index: dict[str, str] = {}
@@ -107,7 +117,7 @@ class Materializer:
         try:
             if artifact.transform:
                 self.encoded += 1
-                return encode(source, artifact.transform, self.rendition_cache)
+                return encode(source, artifact.transform, self.rendition_dirs)
             return source.read_bytes()
         except FileNotFoundError:
             raise _vanished(artifact.source) from None
@@ -141,7 +151,7 @@ class Materializer:
         return self._produce(artifact)
 
     def save(self) -> None:
-        if self.index_path is None:
+        if self.index_path is None or not self.keep_index:
             return
         text = json.dumps(dict(sorted(self.used.items())), separators=(",", ":"))
         self.index_path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import posixpath
+import shutil
 import socket
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -35,6 +38,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from .board import ASSETS, Board, failed_page
 from .build import BuildOptions, BuildResult, build
 from .diagnostics import BuildFailed, Diagnostic, OmnipubError, Severity, UsageError
+from .journal import STATE_FOLDER
 from .live import LiveBuild
 from .publish import MemorySink
 from .schema import instant_problem
@@ -142,7 +146,11 @@ class Session:
             )
             sink = MemorySink(previous=self.sink)
             version = self.version
-            built = (build(options, sink=sink), sink)
+            # the outputs stay in memory; what the build would add to the cache is thrown
+            # away with the scratch folder as it returns: previewing never grows the cache
+            with _scratch(self.root) as scratch:
+                options.scratch = Path(scratch)
+                built = (build(options, sink=sink), sink)
             with self.lock:
                 if version == self.version:  # else a rebuild came meanwhile: not kept stale
                     self.previews[at] = built
@@ -436,6 +444,29 @@ def make_handler(session: Session) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def _scratch(root: Path) -> tempfile.TemporaryDirectory[str]:
+    """Where a preview build's scratch folder goes: in the site's state folder (the cache's
+    file system, not a RAM-backed /tmp), named by this process. Those of a server that was
+    killed mid-preview are deleted here."""
+    state = root / STATE_FOLDER
+    state.mkdir(exist_ok=True)
+    for stale in state.glob("preview-*.tmp"):
+        owner = stale.name.split("-")[1]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return tempfile.TemporaryDirectory(".tmp", f"preview-{os.getpid()}-", state)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def free_port_or_fail(host: str, port: int) -> None:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -465,7 +496,7 @@ def start(
     channels, canonical = _channels(root)
     options.base_urls = {name: base + _mount(name, canonical) for name in channels}
     session = Session(options, report, base)
-    handler = Coalescer(root)
+    handler = Coalescer(root, options, session.report)
     observer = observe(root, handler)  # before the first build: edits during it count
     session.rebuild()
     server.RequestHandlerClass = make_handler(session)

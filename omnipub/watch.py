@@ -26,9 +26,11 @@ from watchdog.observers.api import BaseObserver
 
 from .build import BuildOptions, BuildResult, build
 from .diagnostics import BuildFailed, OmnipubError
-from .discover import is_ignored
+from .discover import SOURCE_FOLDERS, absent_folders, is_ignored
+from .folders import expected_folders
+from .journal import STATE_FOLDER
 
-WATCHED = ("content", "templates", "static", "data", "i18n", "components")
+WATCHED = SOURCE_FOLDERS
 #: event types that mean a file's bytes or name changed ("closed": after a write)
 CHANGES = frozenset({"created", "modified", "moved", "deleted", "closed"})
 #: editors save in bursts of a few milliseconds; `git checkout` keeps events coming
@@ -52,10 +54,22 @@ def relevant(root: Path, path: str) -> bool:
 
 
 class Coalescer(FileSystemEventHandler):
-    """Collects changed paths; `wait` returns a batch once events have settled."""
+    """Collects changed paths; `wait` returns a batch once events have settled and the tree
+    is whole: every source folder a build needs is in place (see `folders.check_folders`).
 
-    def __init__(self, root: Path) -> None:
+    `options` are the builds' (which source folders they may do without); `report` hears
+    that a rebuild waits for a folder to come back."""
+
+    def __init__(
+        self,
+        root: Path,
+        options: BuildOptions | None = None,
+        report: Callable[[str], None] | None = None,
+    ) -> None:
         self.root = root
+        self.allowed = options.allow_removed if options else ()
+        self.cached = options.use_cache if options else True
+        self.report = report
         self.changed: set[str] = set()
         self.first = 0.0
         self.last = 0.0
@@ -132,7 +146,20 @@ class Coalescer(FileSystemEventHandler):
         with contextlib.suppress(OSError):  # gone again already: its events say so
             self.observer.schedule(self, str(folder), recursive=True)
 
+    def _absent(self) -> dict[str, str]:
+        """The source folders a build needs that are missing or emptied right now."""
+        state_dir = self.root / STATE_FOLDER
+        needed = expected_folders(state_dir, [], self.allowed, self.cached)
+        return absent_folders(self.root, needed)
+
     def wait(self, stop: threading.Event) -> set[str] | None:
+        """The next batch of changed paths, once quiet; None when `stop` is set.
+
+        While a folder a build needs is gone (renamed, or mid `git checkout`), nothing is
+        returned: a build then would fail, or in serve flash an error over the whole site.
+        Once it is back, the batch waits for quiet again (MAX_WAIT counting from then), so
+        one rebuild sees the whole tree."""
+        told = False
         with self.condition:
             while not self.changed:
                 if stop.is_set():
@@ -142,8 +169,19 @@ class Coalescer(FileSystemEventHandler):
                 now = time.monotonic()
                 settled = now - self.last >= QUIET_PERIOD
                 if (settled or now - self.first >= MAX_WAIT) and not self._writing(now):
-                    batch, self.changed = self.changed, set()
-                    return batch
+                    absent = self._absent()
+                    if not absent:
+                        batch, self.changed = self.changed, set()
+                        return batch
+                    if not told and self.report is not None:
+                        gone = ", ".join(f"{name}/ {what}" for name, what in sorted(absent.items()))
+                        self.report(f"waiting: {gone} (a move or a checkout in progress?)")
+                        told = True
+                    self.first = now
+                    if stop.is_set():
+                        return None
+                    self.condition.wait(0.1)
+                    continue
                 self.condition.wait(QUIET_PERIOD)
 
 
@@ -200,7 +238,7 @@ def watch_and_build(
         if not quiet or "error" in text or "failed" in text:
             click.echo(text, err=True)
 
-    handler = Coalescer(root)
+    handler = Coalescer(root, options, report)
     observer = observe(root, handler)  # before the first build: edits during it count
     result = rebuild(options, report)
     if on_build:

@@ -138,6 +138,21 @@ def test_edit_reloads_and_bad_edit_shows_an_overlay(server) -> None:
     wait_for(lambda: b"Lost here" in get(base + "missing/")[2])
 
 
+def test_a_content_folder_moved_away_and_back_flashes_no_error(server, tmp_path: Path) -> None:
+    """A rename or a checkout: the server waits for the tree, never serves an error over
+    the whole site, and rebuilds once when it is back."""
+    root, base, session = server
+    version = session.version
+    (root / "content").rename(tmp_path / "away")
+    time.sleep(1.5)  # longer than the watcher's MAX_WAIT
+    assert session.version == version and not session.errors
+    assert b"Alpha" in get(base + "articles/a/")[2]
+    (tmp_path / "away").rename(root / "content")
+    wait_for(lambda: session.version > version)
+    time.sleep(0.5)
+    assert session.version == version + 1 and not session.errors
+
+
 def test_preview_board(server) -> None:
     _root, base, _session = server
     status, _kind, body = get(base + "_preview/")
@@ -224,6 +239,34 @@ def test_preview_builds_are_bounded(server) -> None:
         base + "_preview/?at=2026-10-01", {"Sec-Fetch-Site": "cross-site"}
     )
     assert status == 403 and "2026-10-01" not in session.previews
+
+
+def test_previews_never_grow_the_cache(server) -> None:
+    """Each `?at=` instant is a full build at its own URLs: its outputs stay in memory (the
+    LRU above), and nothing it made is left in `.omnipub/` once it is served."""
+    root, base, session = server
+    state = root / ".omnipub"
+
+    def files() -> dict[str, int]:
+        # (stamps.json may be written by any build once the sources are no longer "racy")
+        return {
+            p.relative_to(state).as_posix(): p.stat().st_size
+            for p in state.rglob("*")
+            if p.is_file() and p.name != "stamps.json"
+        }
+
+    before = files()
+    assert any(name.startswith("cache/blobs/") for name in before)
+    killed = state / "preview-999999999-x.tmp"  # a server killed mid-preview (no such pid)
+    (killed / "blobs").mkdir(parents=True)
+    (killed / "blobs/left").write_bytes(b"x")
+    for day in range(1, 9):
+        at = f"2026-11-{day:02d}T09:00"
+        status, _kind, body = get(base + f"_at/{at}/articles/a/")
+        assert status == 200 and b"Alpha" in body and at in session.previews
+        status, _kind, body = get(base + f"_at/{at}/hello.txt")
+        assert status == 200 and body == b"hello\n"
+    assert files() == before
 
 
 def get_with(url: str, headers: dict[str, str]) -> tuple[int, str, bytes]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
 
-from conftest import FIXED_AT, write_site
+import pytest
+
+from conftest import FIXED_AT, tree_of, write_site
 from omnipub.build import BuildOptions
 from omnipub.watch import relevant, watch_and_build
 
@@ -111,3 +114,52 @@ def test_a_source_folder_made_after_the_start_is_watched(tmp_path: Path) -> None
     assert len(results) == settled
     stop.set()
     thread.join(timeout=10)
+
+
+def _published(root: Path) -> dict[str, object]:
+    """The output folder's files, with each deploy manifest's files but not its diff (a
+    build that changed nothing empties the diff of the one before)."""
+    files: dict[str, object] = {}
+    for rel, data in tree_of(root / "public").items():
+        files[rel] = json.loads(data)["files"] if rel.endswith(".deploy-manifest.json") else data
+    return files
+
+
+def test_a_source_folder_moved_away_and_back_is_waited_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rename or `git checkout` takes content/ (or static/) away for a moment: no build
+    runs against the gap (it would fail, or retire every id), one runs once it is back."""
+    root = write_site(tmp_path / "site", SITE + "-- static/notice.txt --\nOpen.\n")
+    results: list[object] = []
+    stop = threading.Event()
+    options = BuildOptions(root=root, clock=FIXED_AT, executor="serial")  # a real build
+    thread = threading.Thread(
+        target=watch_and_build, args=(options, False, stop, results.append), daemon=True
+    )
+    thread.start()
+    _wait_for(lambda: len(results) == 1)
+    assert results[0] is not None
+    time.sleep(0.5)  # let the observer start
+    lock, output = (root / "omnipub.lock").read_bytes(), _published(root)
+    for folder in ("content", "static"):
+        before = len(results)
+        (root / folder).rename(tmp_path / "away")
+        time.sleep(1.5)  # longer than MAX_WAIT: a watcher that does not wait has built
+        assert len(results) == before, "a build ran while the folder was away"
+        (tmp_path / "away").rename(root / folder)
+        _wait_for(lambda count=before: len(results) > count)
+        _settle(results)
+        assert results[before:] == [results[-1]] and results[-1] is not None  # once, good
+        assert (root / "omnipub.lock").read_bytes() == lock
+        assert _published(root) == output
+    err = capsys.readouterr().err
+    assert "waiting: content/ is missing" in err and "waiting: static/ is missing" in err
+    assert "failed" not in err and "error" not in err
+    # the folders came back under watch: an edit is still seen
+    (root / "content/articles/a.md").write_text("---\ntitle: Alpha two\n---\nSecond.\n")
+    page = root / "public/web/articles/a/index.html"
+    _wait_for(lambda: "Alpha two" in page.read_text())
+    stop.set()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
