@@ -680,7 +680,7 @@ def serve_command(
     server, session, stop = start(
         options, host, port, lambda text: click.echo(text, err=True), allow_hosts
     )
-    url = f"http://{host}:{server.server_address[1]}/"
+    url = session.base
     click.echo(f"serving {site} at {url} (preview: {url}_preview/); Ctrl+C to stop", err=True)
     if open_browser:
         webbrowser.open(url)

@@ -479,6 +479,23 @@ def free_port_or_fail(host: str, port: int) -> None:
             ) from exc
 
 
+def reachable_host(host: str) -> str:
+    """The address pages and the console give for `host`. Bound to every interface
+    (`0.0.0.0`), the server is reached at this machine's address on its network (a phone on
+    the same network opens it; absolute links in pages must work there), else loopback."""
+    if host not in ("0.0.0.0", ""):
+        return host
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # a documentation address: nothing is sent
+        found = str(probe.getsockname()[0])
+    except OSError:
+        found = "127.0.0.1"
+    finally:
+        probe.close()
+    return found if found != "0.0.0.0" else "127.0.0.1"
+
+
 def start(
     options: BuildOptions,
     host: str,
@@ -491,7 +508,7 @@ def start(
     server = DevServer((host, port), BaseHTTPRequestHandler)
     server.allowed_hosts = frozenset(h.lower() for h in (host, *allow_hosts))
     real = server.server_address[1]
-    base = f"http://{host}:{real}/"
+    base = f"http://{reachable_host(host)}:{real}/"
     root = options.root.resolve()
     channels, canonical = _channels(root)
     options.base_urls = {name: base + _mount(name, canonical) for name in channels}

@@ -375,3 +375,17 @@ def test_a_file_is_served_only_once_written(server) -> None:
         partial.write(chunk)
     wait_for(lambda: get(base + "video.bin")[0] == 200)
     assert get(base + "video.bin")[2] == chunk + chunk
+
+
+def test_a_server_bound_to_every_interface_gives_an_address_that_reaches_it() -> None:
+    """`--host 0.0.0.0` binds every interface, but 0.0.0.0 is no address to open: pages'
+    absolute links and the console give this machine's address instead."""
+    import ipaddress
+
+    from omnipub.serve import reachable_host
+
+    shown = reachable_host("0.0.0.0")
+    assert shown != "0.0.0.0"
+    assert not ipaddress.ip_address(shown).is_unspecified
+    assert reachable_host("127.0.0.1") == "127.0.0.1"
+    assert reachable_host("localhost") == "localhost"
