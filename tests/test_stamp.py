@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import FIXED_AT, tree_of
+from omnipub import lockfile
 from omnipub.cli import cli
 from omnipub.stamp import STAMP_NAME
 
@@ -78,9 +79,9 @@ def _edit_config(root: Path) -> None:
 
 def _edit_lock(root: Path) -> None:
     path = root / "omnipub.lock"
-    data = json.loads(path.read_text())
-    data["retired"] = sorted({*data.get("retired", []), "i0000000000"})
-    path.write_text(json.dumps(data, indent=1))
+    lock = lockfile.parse(path.read_bytes())
+    lock.retired = {*lock.retired, "i0000000000"}
+    path.write_text(lockfile.dumps(lock))
 
 
 def _touch_static(root: Path) -> None:
