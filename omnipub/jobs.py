@@ -50,6 +50,8 @@ def make_context(
     diagnostics: Diagnostics,
     lock: Lock,
 ) -> RenderContext:
+    """A channel's render context: its templates, words (core, channel, site) and lock
+    state. The build and a snapshot worker both make it here, so they cannot differ."""
     config = site.config
     dirs = [CORE_CATALOGUES]
     if channel.package_dir:
