@@ -232,7 +232,7 @@ def _permalinks(
     return found
 
 
-def _stores(
+def parse_stores(
     value: Any,
     where: Callable[[str], Location],
     diagnostics: Diagnostics,
@@ -240,7 +240,7 @@ def _stores(
     languages: Mapping[str, Language],
     default_language: str,
 ) -> dict[str, StoreConfig]:
-    """`[[stores]]`, each checked where it is written."""
+    """`[[stores]]` (or a channel's own store tables), each checked where it is written."""
     if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
         diagnostics.error(
             "config.value",
@@ -490,7 +490,7 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig:
         enabled_channels=enabled,
         types=TypeRegistry.from_config(types),
         markdown=markdown,
-        stores=_stores(
+        stores=parse_stores(
             data.get("stores", []), where, diagnostics, zone, languages, default_language
         ),
         copyright=str(site.get("copyright", "")),

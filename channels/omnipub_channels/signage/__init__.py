@@ -35,6 +35,7 @@ from omnipub.channel import (
     Route,
     Stated,
 )
+from omnipub.config import parse_stores
 from omnipub.context import RenderContext
 from omnipub.diagnostics import Diagnostics, Location
 from omnipub.items import Item, ItemView
@@ -188,30 +189,16 @@ class SignageChannel(Channel):
             s.id: Store(s.id, s.name, s.timezone, s.languages)
             for s in self.site_config.stores.values()
         }
-        for table in raw.get("stores", []):
-            try:
-                zone = ZoneInfo(str(table.get("timezone", self.site_config.timezone.key)))
-            except (ZoneInfoNotFoundError, ValueError):
-                diagnostics.error(
-                    "config.timezone",
-                    f"store {table.get('id')!r}: unknown time zone",
-                    where,
-                    "use an IANA name such as Europe/Oslo",
-                )
-                zone = self.site_config.timezone
-            store_id = str(table.get("id", ""))
-            languages = tuple(table.get("languages", [self.site_config.default_language]))
-            for lang in languages:
-                if lang not in self.site_config.languages:
-                    diagnostics.error(
-                        "config.language",
-                        f"store {store_id!r}: language {lang!r} is not configured",
-                        where,
-                        "add it under [languages]",
-                    )
-            self.stores[store_id] = Store(
-                store_id, str(table.get("name", store_id)), zone, languages
-            )
+        legacy = parse_stores(
+            raw.get("stores", []),
+            lambda _key: where,
+            diagnostics,
+            self.site_config.timezone,
+            self.site_config.languages,
+            self.site_config.default_language,
+        )
+        for s in legacy.values():
+            self.stores[s.id] = Store(s.id, s.name, s.timezone, s.languages)
         self.screens: dict[str, Screen] = {}
         for table in raw.get("screens", []):
             screen_id = str(table.get("id", ""))
