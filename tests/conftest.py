@@ -82,11 +82,9 @@ def site(tmp_path: Path):
     return make
 
 
-@pytest.fixture
-def sample_copy(tmp_path: Path) -> Path:
-    """A private copy of the bundled sample site (the repository root)."""
-    target = tmp_path / "sample"
-    target.mkdir()
+def copy_sample(target: Path) -> Path:
+    """Copy the bundled sample site's sources (the repository root) into `target`."""
+    target.mkdir(parents=True)
     for name in ("omnipub.toml", "omnipub.lock"):
         if (REPO / name).exists():
             shutil.copy2(REPO / name, target / name)
@@ -94,6 +92,12 @@ def sample_copy(tmp_path: Path) -> Path:
         if (REPO / folder).is_dir():
             shutil.copytree(REPO / folder, target / folder)
     return target
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> Path:
+    """A private copy of the bundled sample site (the repository root)."""
+    return copy_sample(tmp_path / "sample")
 
 
 def chromium_path() -> str:
