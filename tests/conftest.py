@@ -84,7 +84,7 @@ def site(tmp_path: Path):
 
 def copy_sample(target: Path) -> Path:
     """Copy the bundled sample site's sources (the repository root) into `target`."""
-    target.mkdir(parents=True)
+    target.mkdir(parents=True, exist_ok=True)
     for name in ("omnipub.toml", "omnipub.lock"):
         if (REPO / name).exists():
             shutil.copy2(REPO / name, target / name)
@@ -151,16 +151,6 @@ def tree_of(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
-
-
-def copy_sample(target: Path) -> Path:
-    """Copy the bundled sample site (config, lock, content, static) to `target`."""
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("omnipub.toml", "omnipub.lock"):
-        shutil.copy2(REPO / name, target / name)
-    for folder in ("content", "static"):
-        shutil.copytree(REPO / folder, target / folder)
-    return target
 
 
 @pytest.fixture(scope="session")
