@@ -53,7 +53,7 @@ from .incremental import Inputs, RenderCache, channel_digest, instant_parts
 from .jobs import Job, forget, make_context, register
 from .links import AnchorLinks, check_links, check_site_links
 from .model import Site, build_site, next_change
-from .outputs import damaged, record_path
+from .outputs import Seen, damaged, record_path
 from .publish import (
     DiskSink,
     Materializer,
@@ -553,9 +553,10 @@ def _build(
                 "the output's manifest is damaged; every channel is written again",
                 Location(relative_path(out_dir / ".omnipub/manifest.json", root)),
             )
-        broken = damaged(out_dir, previous, record)
+        seen: Seen = {}
+        broken = damaged(out_dir, previous, record, seen)
         partial = len(channels) < len(planned)
-        sink = DiskSink(out_dir, record, broken, real=real, partial=partial)
+        sink = DiskSink(out_dir, record, broken, real=real, partial=partial, seen=seen)
     lap("check")
 
     # render

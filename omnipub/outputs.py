@@ -23,6 +23,8 @@ RECORD_VERSION = "outputs-3"
 
 #: channel -> path -> (size, mtime_ns, inode, sha256) of each file as it was published
 Record = dict[str, dict[str, tuple[int, int, int, str]]]
+#: channel -> path -> (size, mtime_ns, inode, links) of each file as `damaged` found it
+Seen = dict[str, dict[str, tuple[int, int, int, int] | None]]
 
 
 def record_path(state_dir: Path, out_dir: Path) -> Path:
@@ -65,25 +67,31 @@ def damaged(
     out_dir: Path,
     manifest: dict[str, dict[str, dict[str, object]]] | None,
     record_file: Path | None,
+    seen: Seen | None = None,
 ) -> set[tuple[str, str]]:
     """(channel, path) of every published file that is missing or not as it was left.
 
     Without a record (none yet, a torn one) a file counts as damaged when it is missing or
     its size differs from the manifest's. A file with other hard links is damaged too: an
-    output of an older omnipub linked into the cache is replaced by a copy of its own."""
+    output of an older omnipub linked into the cache is replaced by a copy of its own.
+    `seen` receives each file's status, so that recording the files publishing leaves
+    alone needs no second look at them (see `save_record`)."""
     record = load_record(record_file) or {}
     found: set[tuple[str, str]] = set()
     base = str(out_dir)
+    seen = {} if seen is None else seen
     for channel, files in record.items():
+        statuses = seen.setdefault(channel, {})
         for path, row in files.items():
-            now = _stat(f"{base}/{channel}/{path}")
+            now = statuses[path] = _stat(f"{base}/{channel}/{path}")
             if now is None or now[:3] != row[:3] or now[3] > 1:
                 found.add((channel, path))
     for channel, rows in (manifest or {}).items():
         if channel in record:
             continue
+        statuses = seen.setdefault(channel, {})
         for path, entry in rows.items():
-            now = _stat(f"{base}/{channel}/{path}")
+            now = statuses[path] = _stat(f"{base}/{channel}/{path}")
             if now is None or now[0] != entry.get("size") or now[3] > 1:
                 found.add((channel, path))
     return found
@@ -104,19 +112,28 @@ def intact(out_dir: Path, record_file: Path | None) -> bool:
 
 
 def save_record(
-    record_file: Path | None, out_dir: Path, manifest: dict[str, dict[str, dict[str, object]]]
+    record_file: Path | None,
+    out_dir: Path,
+    manifest: dict[str, dict[str, dict[str, object]]],
+    seen: Seen | None = None,
 ) -> None:
-    """Record how every published file is left, for the next build's check."""
+    """Record how every published file is left, for the next build's check.
+
+    `seen` holds the status `damaged` found of the files this build did not write (the
+    publisher drops the ones it writes, removes or finds damaged): those are not looked at
+    again (a one-edit build at 10,000 items leaves 160,000 files alone)."""
     if record_file is None:
         return
     base = str(out_dir)
     record: Record = {}
+    seen = seen or {}
     for channel, files in manifest.items():
-        seen = record[channel] = {}
+        kept: dict[str, tuple[int, int, int, str]] = {}
+        record[channel], statuses = kept, seen.get(channel, {})
         for path, row in files.items():
-            now = _stat(f"{base}/{channel}/{path}")
+            now = statuses.get(path) or _stat(f"{base}/{channel}/{path}")
             if now is not None:
-                seen[path] = (*now[:3], str(row.get("sha256", "")))
+                kept[path] = (*now[:3], str(row.get("sha256", "")))
     record_file.parent.mkdir(parents=True, exist_ok=True)
     with replacing(record_file) as handle:
         pickle.dump((RECORD_VERSION, record), handle, protocol=pickle.HIGHEST_PROTOCOL)

@@ -30,7 +30,7 @@ from .channel import Artifact
 from .diagnostics import BuildFailed, Diagnostic, Location, Severity
 from .images import encode
 from .journal import MANIFEST_NAME, STATE_FOLDER, Transaction, checkpoint
-from .outputs import save_record
+from .outputs import Seen, save_record
 
 DEPLOY_FOLDER = STATE_FOLDER
 #: the file that marks a folder as an omnipub output (see `guard.check_output_folder`)
@@ -94,18 +94,24 @@ class Materializer:
             valid = lambda value: isinstance(value, str)  # noqa: E731
             self.index = load_table(self.index_path, self.problems, valid) or {}
         self.used: dict[str, str] = {}
+        #: source -> "size|mtime_ns", looked at once per publishing
+        self._stamps: dict[str, str] = {}
         #: renditions encoded so far (found in the cache ones are not counted)
         self.encoded = 0
         #: told of every rendition asked for, encoded or found (the build's progress bar)
         self.on_rendition: Callable[[], None] | None = None
 
     def _recipe(self, artifact: Artifact) -> str:
-        assert artifact.source is not None
-        try:
-            stat = os.stat(f"{self.root_text}/{artifact.source}")
-        except FileNotFoundError:
-            raise _vanished(artifact.source) from None
-        return f"{artifact.source}|{stat.st_size}|{stat.st_mtime_ns}|{artifact.transform}"
+        source = artifact.source
+        assert source is not None
+        stamp = self._stamps.get(source)
+        if stamp is None:  # an image has a rendition per width, format and channel
+            try:
+                stat = os.stat(f"{self.root_text}/{source}")
+            except FileNotFoundError:
+                raise _vanished(source) from None
+            stamp = self._stamps[source] = f"{stat.st_size}|{stat.st_mtime_ns}"
+        return f"{source}|{stamp}|{artifact.transform}"
 
     def _produce(self, artifact: Artifact) -> bytes:
         if artifact.data is not None:
@@ -151,6 +157,7 @@ class Materializer:
         return self._produce(artifact)
 
     def save(self) -> None:
+        self._stamps = {}  # the next publishing (a live rebuild's) looks at the sources again
         if self.index_path is None or not self.keep_index:
             return
         text = json.dumps(dict(sorted(self.used.items())), separators=(",", ":"))
@@ -305,18 +312,24 @@ class DiskSink:
         damaged: set[tuple[str, str]] | None = None,
         real: bool = True,
         partial: bool = False,
+        seen: Seen | None = None,
     ) -> None:
         self.out_dir = out_dir
         #: where how each published file was left is recorded (see `outputs.py`)
         self.record = record
         #: (channel, path) of files deleted or altered since they were published
         self.damaged = damaged or set()
+        #: each published file's status as the check before rendering found it; publishing
+        #: drops the files it touches, and the record reuses the rest (see `save_record`)
+        self.seen: Seen = seen or {}
+        for channel, path in self.damaged:
+            self.seen.get(channel, {}).pop(path, None)
         self.real = real
         self.partial = partial
 
     def publish(self, outputs: dict[str, list[Artifact]], materializer: Materializer) -> Published:
         published = self._publish(outputs, materializer)
-        save_record(self.record, self.out_dir, published.manifest)
+        save_record(self.record, self.out_dir, published.manifest, self.seen)
         return published
 
     def _publish(self, outputs: dict[str, list[Artifact]], materializer: Materializer) -> Published:
@@ -401,13 +414,17 @@ class DiskSink:
         """Stage a channel's changes: the whole folder when what it holds is unknown, else
         the changed files, and the removal of gone ones."""
         before = present.get(channel)
+        seen = self.seen.get(channel, {})
         if before is None or not (self.out_dir / channel).is_dir():
+            self.seen.pop(channel, None)
             self._write(transaction.folder(channel), rows, materializer)
             return
         for artifact, digest, _size in rows:
             if before.get(artifact.path, {}).get("sha256") != digest:
+                seen.pop(artifact.path, None)
                 self._put(transaction.file(channel, artifact.path), artifact, digest, materializer)
         for gone in sorted(set(before) - {a.path for a, _d, _s in rows}):
+            seen.pop(gone, None)
             transaction.remove(channel, gone)
 
     def _strays(self, manifest: dict[str, dict[str, dict[str, object]]]) -> list[str]:
