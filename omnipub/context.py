@@ -6,6 +6,7 @@ whose URLs or content it read) so that incremental rebuilds know what depends on
 
 from __future__ import annotations
 
+import copy
 import html as html_escaping
 import posixpath
 import re
@@ -117,12 +118,25 @@ class RenderContext:
             usage.now |= now
         return value
 
-    def forget(self, changed: set[Key]) -> None:
-        """Drop what this context kept (shared indexes, resolved links, filled bodies) that
-        read one of the `changed` keys: a live rebuild reuses the context."""
-        self._memo = {k: v for k, v in self._memo.items() if v[1] not in changed}
-        self._site_links = {k: v for k, v in self._site_links.items() if changed.isdisjoint(v[1])}
-        self._filled = {k: v for k, v in self._filled.items() if changed.isdisjoint(v[2].items)}
+    def derived(self, site: Site, plan: Plan, digests: Digests, changed: set[Key]) -> RenderContext:
+        """This context for a new site value (a live rebuild's), which leaves this one as it
+        is. What it kept that read none of the `changed` keys and holds no item (resolved
+        links, filled bodies) comes along; the shared indexes hold items (of the old site),
+        so they are computed again on first use, with the same digests when what they read
+        is unchanged."""
+        new = copy.copy(self)
+        new.site = RecordedSite(site)
+        new._plan, new.digests, new._now = plan, digests, site.now
+        new.memo_reads = dict(self.memo_reads)
+        new._assets = dict(self._assets)
+        new.route_assets = []
+        new.outputs = type(self.outputs)(dict.items(self.outputs))
+        new._memo = {}
+        new._memo_lock = threading.RLock()
+        new._site_links = {k: v for k, v in self._site_links.items() if changed.isdisjoint(v[1])}
+        new._filled = {k: v for k, v in self._filled.items() if changed.isdisjoint(v[2].items)}
+        new._component_templates = dict(self._component_templates)
+        return new
 
     @property
     def now(self) -> Any:

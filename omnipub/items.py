@@ -42,8 +42,6 @@ class Item:
     visible: bool = True
     hidden_reason: str | None = None
     is_original: bool = True
-    #: bumped when a live rebuild updates the item in place (views then refresh)
-    version: int = 0
     #: the folder the item lives in, below content/ (a page bundle's is its parent's)
     folder: str = ""
     #: its section's `[permalinks]` pattern, None for the folder's path
@@ -55,18 +53,6 @@ class Item:
 
     def __getstate__(self) -> dict[str, Any]:
         return {**vars(self), "_views": {}}  # views are rebuilt where the item is unpickled
-
-    def replace_with(self, other: Item) -> dict[str, Any]:
-        """Take another item's content, keeping this object (and every view of it); returns
-        the old content for `restore`."""
-        saved = dict(vars(self))
-        vars(self).update({k: v for k, v in vars(other).items() if k != "version"})
-        self.version += 1
-        return saved
-
-    def restore(self, saved: dict[str, Any]) -> None:
-        vars(self).update({k: v for k, v in saved.items() if k != "version"})
-        self.version += 1
 
     @property
     def key(self) -> tuple[str, str]:
@@ -134,7 +120,7 @@ class Item:
 class ItemView:
     """An item as one channel sees it; templates read fields as attributes."""
 
-    __slots__ = ("item", "channel", "_view", "_merged", "_version")
+    __slots__ = ("item", "channel", "_view", "_merged")
 
     def __init__(self, item: Item, channel: str, channel_view: ChannelView) -> None:
         self.item = item
@@ -142,26 +128,14 @@ class ItemView:
         self._view = channel_view
         overrides = {k: v for k, v in channel_view.overrides.items() if k != "body"}
         self._merged = {**item.fields, **overrides}
-        self._version = item.version
-
-    def _refresh(self) -> None:
-        item = self.item
-        self._view = item.channels.get(self.channel, ChannelView(False))
-        overrides = {k: v for k, v in self._view.overrides.items() if k != "body"}
-        self._merged = {**item.fields, **overrides}
-        self._version = item.version
 
     @property
     def channel_view(self) -> ChannelView:
         touch((*self.item.key, "c", self.channel))
-        if self._version != self.item.version:
-            self._refresh()
         return self._view
 
     @property
     def _fields(self) -> dict[str, Any]:
-        if self._version != self.item.version:
-            self._refresh()
         return self._merged
 
     @property

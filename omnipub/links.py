@@ -180,6 +180,13 @@ class AnchorLinks:
             self.into.setdefault(target, set()).add(source)
             self._out.setdefault(source, set()).add(target)
 
+    def copy(self) -> AnchorLinks:
+        """An independent copy (a live rebuild's, which leaves the last build's as it is)."""
+        new = AnchorLinks()
+        new.into = {target: set(sources) for target, sources in self.into.items()}
+        new._out = {source: set(targets) for source, targets in self._out.items()}
+        return new
+
     def forget(self, source: str) -> None:
         """`source` changed: its links are recorded again as they are checked."""
         for target in self._out.pop(source, ()):

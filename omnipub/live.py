@@ -3,21 +3,28 @@
 The last good build stays in memory: documents, the site model, the plan, every channel's
 render context (with its shared indexes) and the dependencies each output recorded. When
 only item files were edited, and the edits leave the site's shape alone (no item added,
-moved, re-dated, re-tagged, hidden or shown), a rebuild re-parses those files, updates their
-items in place and re-renders exactly the outputs that read them; everything else is kept.
+moved, re-dated, re-tagged, hidden or shown), a rebuild re-parses those files with the
+build's loader, makes their items with the build's item maker, and re-renders exactly the
+outputs that read what changed, with the build's renderer, finisher and audits.
+
+The site is a value: the edit makes a new site that shares every unchanged item, a new plan
+and new render contexts. Nothing of the last good build is changed before the new one has
+passed every check, so a failure leaves it exactly as it was (there is nothing to undo).
 Any other change (config, templates, data, static files, new or deleted items, a shape
-change) runs a full build, which still takes parsed documents from memory. Either way the
-outputs equal a clean build's, byte for byte.
+change, or an instant at which an item appears or disappears) runs a full build, which
+still takes parsed documents from memory. Either way the outputs equal a clean build's,
+byte for byte.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import gc
+import itertools
 import os
 import time
-from collections.abc import Callable, Iterable
-from functools import partial
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +46,11 @@ from .depends import Digests, Key, item_digest, item_keys, memo_digest
 from .diagnostics import Diagnostics
 from .discover import SourceFile, is_ignored, markdown_stem
 from .document import Document
-from .incremental import Entry, instant_parts
+from .incremental import Entry, Inputs, RenderCache, instant_parts
 from .items import Item
-from .jobs import register
-from .links import check_links, check_site_links
-from .model import next_change, remake_items
+from .jobs import Job, forget, register
+from .links import AnchorLinks, check_links, check_site_links
+from .model import Site, next_change, remake_items
 from .publish import MemorySink
 from .render import (
     ALL_OUTPUTS,
@@ -51,6 +58,7 @@ from .render import (
     finish_channel,
     render_chunk,
 )
+from .resolve import Plan
 
 NOW = "now"
 #: the diagnostic of a link to a heading that is not there
@@ -85,7 +93,9 @@ class LiveBuild:
         self.pending: set[str] = set()
         self.channels: dict[str, ChannelState] = {}
         self.next_change: Any = None
-        self.job_key = f"live-{id(self)}"
+        #: the jobs of the session's current build are registered under this key
+        self._keys = (f"live-{id(self)}-{n}" for n in itertools.count())
+        self.job_key = next(self._keys)
         #: "full" or "fast": how the last rebuild ran
         self.mode = ""
         #: the leak audit's marks of hidden items, while they hold
@@ -135,6 +145,8 @@ class LiveBuild:
         self.result, self.sink = result, sink
         self._marks = None
         self.next_change = next_change(result.site)
+        forget(self.job_key)
+        self.job_key = self._next_key()
         register(self.job_key, state.jobs)
         self.channels = {}
         for name, out in result.outputs.items():
@@ -149,6 +161,9 @@ class LiveBuild:
                 out.assets,
                 {p: e.diagnostics for p, e in state.caches[name].fresh.items() if e.diagnostics},
             )
+
+    def _next_key(self) -> str:
+        return next(self._keys)
 
     # --- the fast path --------------------------------------------------------------------
 
@@ -181,22 +196,22 @@ class LiveBuild:
         laps("load")
 
         self.mode = "fast"
+        marks = self._marks
         if any(not i.visible or site.by_key[k].title != i.title for k, i in made.items()):
-            self._marks = None  # titles of hidden items are marks unless a visible one has it
-        saved = {key: site.by_key[key].replace_with(item) for key, item in made.items()}
-        old_now = site.now
-        old_inputs = {name: job.inputs for name, job in state.jobs.items()}
-        try:
-            site.now = now
-            return self._render(state, documents, made, changed, diagnostics, laps)
-        except BaseException:
-            for key, content in saved.items():
-                site.by_key[key].restore(content)
-            site.now = old_now
-            for name, job in state.jobs.items():
-                job.ctx._now = old_now
-                job.inputs = old_inputs[name]
-            raise
+            marks = None  # titles of hidden items are marks unless a visible one has it
+        # the edited site is a new value sharing the unchanged items: the last good build's
+        # stays as it was, and a failure below simply leaves it in place
+        return self._render(
+            state,
+            site.with_items(made, now),
+            result.plan.with_items(made),
+            documents,
+            made,
+            changed,
+            diagnostics,
+            laps,
+            marks,
+        )
 
     def _changed_keys(
         self, state: BuildState, made: dict[tuple[str, str], Item]
@@ -256,16 +271,18 @@ class LiveBuild:
     def _render(
         self,
         state: BuildState,
+        site: Site,
+        plan: Plan,
         documents: dict[str, Document],
         made: dict[tuple[str, str], Item],
         changed: dict[Key, str],
         diagnostics: Diagnostics,
         laps: _Laps,
+        marks: dict[str, list[tuple[str, str]]] | None,
     ) -> BuildResult:
         assert self.result is not None and self.sink is not None
-        site = self.result.site
         remade_rels = {item.rel for item in made.values()}
-        plan, anchors = self.result.plan, state.anchor_links
+        anchors = state.anchor_links.copy()
         for rel in remade_rels:
             anchors.forget(rel)
         check_links(site, state.images, diagnostics, only=remade_rels, anchors=anchors)
@@ -289,7 +306,7 @@ class LiveBuild:
         ] + list(diagnostics.items)
 
         old = state.digests
-        digests = Digests(old.site, old.plan, old.images, old.memos)
+        digests = Digests(site, plan, old.images, old.memos)
         digests.update({k: v for k, v in old.items() if k not in changed})
         digests.update(changed)
         parts = instant_parts(site.now)
@@ -298,90 +315,94 @@ class LiveBuild:
             (NOW, part) for part, value in parts.items() if before.get(part) != value
         }
 
-        # render what read a changed input, in this process (an edit touches few outputs)
+        # every channel's job for the new site (the last build's jobs stay as they were)
+        marks = leak_marks(site) if marks is None else marks
+        jobs: dict[str, Job] = {}
+        for name, job in state.jobs.items():
+            ctx = job.ctx.derived(site, plan, digests, dirty)
+            ctx._memo["leak-marks"] = (marks, ("memo", name, repr("leak-marks")), frozenset())
+            jobs[name] = Job(job.channel, ctx, Inputs(name, digests, parts), job.blobs)
+        job_key = self._next_key()
+        register(job_key, jobs)
+        try:
+            new = self._render_jobs(
+                state,
+                jobs,
+                job_key,
+                _Edit(site, plan, anchors, documents, made, dirty, model, digests, marks),
+                diagnostics,
+                laps,
+            )
+        except BaseException:
+            forget(job_key)
+            raise
+        forget(self.job_key)
+        self.job_key, self._marks = job_key, marks
+        return new
+
+    def _render_jobs(
+        self,
+        state: BuildState,
+        jobs: dict[str, Job],
+        job_key: str,
+        edit: _Edit,
+        diagnostics: Diagnostics,
+        laps: _Laps,
+    ) -> BuildResult:
+        """Render what read a changed input, in this process (an edit touches few outputs)."""
         checks = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
         rendered: dict[str, tuple[list[Route], dict[str, Entry]]] = {}
-        marks = leak_marks(site) if self._marks is None else self._marks
-        for name, job in state.jobs.items():
+        for name, job in jobs.items():
             live, ctx = self.channels[name], job.ctx
-            ctx._now = site.now
-            ctx.digests = digests
-            ctx.forget(dirty)
-            ctx._memo["leak-marks"] = (marks, ("memo", name, repr("leak-marks")), frozenset())
-            job.inputs = dataclasses.replace(job.inputs, items=digests, now=parts)
             shared, ctx.diagnostics = ctx.diagnostics, checks
             try:
-                job.channel.check(site, ctx)
+                job.channel.check(edit.site, ctx)
             finally:
                 ctx.diagnostics = shared
-            paths = set().union(*(live.readers.get(dep, set()) for dep in dirty))
+            paths = set().union(*(live.readers.get(dep, set()) for dep in edit.dirty))
             routes = [live.routes[p] for p in sorted(paths) if p in live.routes]
             keep_data = job.blobs.folder is None
-            chunk = render_chunk(self.job_key, name, routes, keep_data)
+            chunk = render_chunk(job_key, name, routes, keep_data)
             diagnostics.extend(chunk.diagnostics)
             if keep_data:
                 for artifact in chunk.artifacts:
                     if artifact.data is not None:
-                        diagnostics.extend(scan(marks, name, artifact.path, artifact.data))
+                        diagnostics.extend(scan(edit.marks, name, artifact.path, artifact.data))
             rendered[name] = (routes, chunk.entries)
             laps(f"render {name}")
         diagnostics.extend(checks.items)
         diagnostics.raise_if_errors()
-
-        # what changed in each channel's outputs, the finishing outputs included; the
-        # channels' state is updated in place, with an undo log for a failure further on
-        undo: list[Callable[[], None]] = []
-        try:
-            new = self._adopt_renders(
-                state,
-                documents,
-                made,
-                rendered,
-                dirty,
-                diagnostics,
-                checks,
-                model,
-                digests,
-                undo,
-                laps,
-            )
-        except BaseException:
-            for step in reversed(undo):
-                step()
-            raise
-        self._marks = marks
-        return new
+        return self._adopt_renders(state, jobs, edit, rendered, diagnostics, checks, laps)
 
     def _adopt_renders(
         self,
         state: BuildState,
-        documents: dict[str, Document],
-        made: dict[tuple[str, str], Item],
+        jobs: dict[str, Job],
+        edit: _Edit,
         rendered: dict[str, tuple[list[Route], dict[str, Entry]]],
-        changed: set[Key],
         diagnostics: Diagnostics,
         checks: Diagnostics,
-        model: list[Any],
-        digests: Digests,
-        undo: list[Callable[[], None]],
         laps: _Laps,
     ) -> BuildResult:
+        """Finish, audit and publish the new renders, then take the new state as the
+        session's. Everything up to publishing makes new values; nothing of the last good
+        build changes unless all of it succeeded."""
         assert self.result is not None and self.sink is not None
-        result, site, plan = self.result, self.result.site, self.result.plan
+        result, site, plan = self.result, edit.site, edit.plan
         finishing = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
         written: dict[str, dict[str, Artifact | None]] = {}
-        replaced: dict[str, dict[str, Entry | None]] = {}
-        for name, job in state.jobs.items():
+        channels: dict[str, ChannelState] = {}
+        caches: dict[str, RenderCache] = {}
+        for name, job in jobs.items():
             live, ctx = self.channels[name], job.ctx
             routes, entries = rendered[name]
-            fresh = state.caches[name].fresh
-            before = replaced[name] = {r.path: fresh.get(r.path) for r in routes}
-            undo.append(partial(_restore, fresh, before))
+            before = state.caches[name].fresh
+            cache = caches[name] = copy.copy(state.caches[name])
+            cache.fresh = {**before, **entries}
             changes: dict[str, Artifact | None] = {}
             assets_changed = False
             for route in routes:
-                old, new = before[route.path], entries[route.path]
-                fresh[route.path] = new
+                old, new = before.get(route.path), entries[route.path]
                 before_files = {p: (m, d) for p, m, d in old.artifacts} if old else {}
                 for p, m, d in new.artifacts:
                     if before_files.pop(p, None) != (m, d):
@@ -389,26 +410,26 @@ class LiveBuild:
                 for p in before_files:
                     changes[p] = None
                 assets_changed |= (old.assets if old else ()) != new.assets
-            outputs = ctx.outputs
-            previous = {path: dict.get(outputs, path) for path in changes}
-            undo.append(partial(_restore, outputs, previous))
+            outputs = ctx.outputs  # this job's own copy
             for path, artifact in changes.items():
                 if artifact is None:
                     dict.pop(outputs, path, None)
                 else:
                     dict.__setitem__(outputs, path, artifact.digest or "")
-            kept = (live.finished, live.finish_usage, live.assets)
-            undo.append(partial(_restore_finish, live, kept))
-            if _finish_stale(live.finish_usage, changed, changes):
+            finished, usage, assets = live.finished, live.finish_usage, live.assets
+            if _finish_stale(usage, edit.dirty, changes):
                 ctx.diagnostics = finishing
-                finished, usage = finish_channel(job)
-                _diff(live.finished, finished, changes)
-                live.finished, live.finish_usage = finished, usage
+                now_finished, usage = finish_channel(job)
+                _diff(finished, now_finished, changes)
+                finished = now_finished
             if assets_changed:
-                assets = {a.path: a for e in fresh.values() for a in e.assets}
-                now_assets = [assets[p] for p in sorted(assets)]
-                _diff(live.assets, now_assets, changes)
-                live.assets = now_assets
+                by_path = {a.path: a for e in cache.fresh.values() for a in e.assets}
+                now_assets = [by_path[p] for p in sorted(by_path)]
+                _diff(assets, now_assets, changes)
+                assets = now_assets
+            channels[name] = ChannelState(
+                live.routes, live.readers, finished, usage, assets, dict(live.warned)
+            )
             written[name] = changes
             laps(f"finish {name}")
         diagnostics.extend(finishing.items)
@@ -417,7 +438,7 @@ class LiveBuild:
         # the consistency audit over the re-rendered items, on the outputs as they now stand
         sink = self.sink
         resolved = sink.resolve(written, state.materializer)
-        keys = {key for key in made if site.by_key[key].visible}
+        keys = {key for key in edit.made if site.by_key[key].visible}
         if keys:
 
             def read(channel: str, path: str) -> bytes:
@@ -428,33 +449,30 @@ class LiveBuild:
                     raise KeyError(path)
                 return row[0]
 
-            channels = [job.channel for job in state.jobs.values()]
-            diagnostics.extend(consistency(site, plan, channels, read, keys))
+            built = [job.channel for job in jobs.values()]
+            diagnostics.extend(consistency(site, plan, built, read, keys))
             diagnostics.raise_if_errors()
-        sink.apply(resolved)
         laps("audit")
 
-        # adopt the new state (nothing fails from here on)
-        state.documents, state.digests, state.model_diagnostics = documents, digests, model
+        # publish, and take the new state (nothing fails from here on)
+        sink.apply(resolved)
         every = Diagnostics(strict=diagnostics.strict, silenced=diagnostics.silenced)
-        every.items = model + checks.items + finishing.items
+        every.items = edit.model + checks.items + finishing.items
         channel_outputs: dict[str, ChannelOutput] = {}
         reports = {}
-        for name, before in replaced.items():
-            live, fresh = self.channels[name], state.caches[name].fresh
-            routes, _entries = rendered[name]
-            for path, old in before.items():
-                if old is not None:
-                    _unindex(live.readers, path, old)
+        for name, live in channels.items():
+            routes, entries = rendered[name]
+            before, fresh = state.caches[name].fresh, caches[name].fresh
+            for path in entries:
+                if before.get(path) is not None:
+                    _unindex(live.readers, path, before[path])
                 _index(live.readers, path, fresh[path])
-            warned = live.warned
-            for path in before:
                 if fresh[path].diagnostics:
-                    warned[path] = fresh[path].diagnostics
+                    live.warned[path] = fresh[path].diagnostics
                 else:
-                    warned.pop(path, None)
-            for path in sorted(warned):
-                every.items.extend(warned[path])
+                    live.warned.pop(path, None)
+            for path in sorted(live.warned):
+                every.items.extend(live.warned[path])
             out = ChannelOutput(
                 rendered=len(routes),
                 reused=len(fresh) - len(routes),
@@ -470,16 +488,52 @@ class LiveBuild:
             report.removed = sum(1 for a in written[name].values() if a is None)
             report.unchanged = len(sink.files.get(name, {})) - report.written
             reports[name] = report
+        self.channels = channels
+        self.next_change = min(
+            (when for when in (self.next_change, next_change(site, edit.made.values())) if when),
+            default=None,
+        )
         new_result = dataclasses.replace(
             result,
+            site=site,
+            plan=plan,
             diagnostics=every,
             outputs=channel_outputs,
             published=sink.published,
             reports=reports,
             timings=laps("adopt"),
+            contexts={name: job.ctx for name, job in jobs.items()},
+            state=dataclasses.replace(
+                state,
+                documents=edit.documents,
+                digests=edit.digests,
+                model_diagnostics=edit.model,
+                jobs=jobs,
+                caches=caches,
+                anchor_links=edit.anchors,
+            ),
         )
-        self.result, self.sink = new_result, sink
+        self.result = new_result
         return new_result
+
+
+@dataclasses.dataclass
+class _Edit:
+    """What a fast rebuild makes before it renders: the new site value and its plan, and
+    what the render and the new state are made from."""
+
+    site: Site
+    plan: Plan
+    anchors: AnchorLinks
+    documents: dict[str, Document]
+    made: dict[tuple[str, str], Item]
+    #: the dependency keys whose digests changed, the instant's parts included
+    dirty: set[Key]
+    #: diagnostics of the stages before rendering
+    model: list[Any]
+    digests: Digests
+    #: the leak audit's marks of hidden items
+    marks: dict[str, list[tuple[str, str]]]
 
 
 class _Laps:
@@ -494,19 +548,6 @@ class _Laps:
         self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
         self.last = now
         return self.timings
-
-
-def _restore(mapping: dict[str, Any], before: dict[str, Any]) -> None:
-    """Put back entries as they were (None: the entry was absent)."""
-    for key, value in before.items():
-        if value is None:
-            dict.pop(mapping, key, None)
-        else:
-            dict.__setitem__(mapping, key, value)
-
-
-def _restore_finish(live: ChannelState, kept: tuple[Any, Any, Any]) -> None:
-    live.finished, live.finish_usage, live.assets = kept
 
 
 def _is_item_file(rel: str) -> bool:

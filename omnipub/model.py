@@ -6,10 +6,11 @@ types join a channel by default, which per-channel options it accepts) arrives a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,12 @@ class Site:
         self.items.sort(key=lambda i: (i.rel, i.lang))
         self.by_key = {item.key: item for item in self.items}
         self.by_rel = {item.rel: item for item in self.items}
+
+    def with_items(self, made: Mapping[tuple[str, str], Item], now: dt.datetime) -> Site:
+        """This site at `now` with `made` in place of the items of the same keys: a new value
+        that shares every other item and leaves this one as it is (a live rebuild's)."""
+        items = [made.get(item.key, item) for item in self.items]
+        return dataclasses.replace(self, items=items, now=now)
 
     @property
     def languages(self) -> list[str]:
@@ -658,10 +665,11 @@ def _apply_visibility(
         item.hidden_reason = reason
 
 
-def next_change(site: Site) -> dt.datetime | None:
-    """The first instant after the build's at which some item appears or disappears."""
+def next_change(site: Site, items: Iterable[Item] | None = None) -> dt.datetime | None:
+    """The first instant after the build's at which some item (of `items`, else of the
+    site) appears or disappears."""
     later = []
-    for item in site.items:
+    for item in site.items if items is None else items:
         for name in ("publish_at", "expire_at", "valid_until"):
             value = item.fields.get(name)
             if isinstance(value, dt.datetime) and value > site.now:

@@ -7,7 +7,9 @@ Windows file systems) and any path that would leave its channel's folder.
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -46,6 +48,15 @@ class Plan:
     #: what each channel's `select` and `plan` read: the plan holds while none of it changes
     reads: dict[str, Usage] = field(default_factory=dict)
     _twins: dict[tuple[Any, ...], Route] | None = None
+
+    def with_items(self, made: Mapping[tuple[str, str], Item]) -> Plan:
+        """This plan with `made` in place of the items of the same keys, in the same order
+        (a live rebuild's, when the edits left the plan as it was)."""
+        selected = {
+            name: [made.get(item.key, item) for item in chosen]
+            for name, chosen in self.selected.items()
+        }
+        return dataclasses.replace(self, selected=selected)
 
     def twin(self, route: Route, channel: str) -> Route | None:
         """The same page in another channel: same output, language and parameters

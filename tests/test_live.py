@@ -7,6 +7,7 @@ import os
 import random
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,9 +17,10 @@ from test_incremental import apply as apply_structural
 
 from conftest import FIXED_AT, write_site
 from omnipub.build import BuildOptions, build
-from omnipub.diagnostics import BuildFailed
+from omnipub.diagnostics import BuildFailed, Diagnostic, Severity
 from omnipub.live import LiveBuild
 from omnipub.publish import MemorySink
+from omnipub.templates import TemplateProblem
 
 CHANNELS = """
 [build]
@@ -329,3 +331,66 @@ def test_a_heading_edit_rechecks_the_anchors_of_files_that_link_to_it(tmp_path: 
     assert live.mode == "fast"
     assert reported(result.diagnostics) == []
     assert (reported(result.diagnostics), files_of(live.sink)) == clean(3)
+
+
+def test_a_rebuild_that_fails_while_rendering_leaves_the_last_good_build_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path makes a new site value: a failure after the edit was applied to the
+    model (here a render) has nothing to undo, and the next rebuild starts from the last
+    good build."""
+    root = write_site(tmp_path / "site", SITE)
+    live = LiveBuild(BuildOptions(root=root, at=FIXED_AT, executor="serial", write_lock=False))
+    live.rebuild()
+    good, site = files_of(live.sink), live.result.site
+    kettle = site.by_rel["content/products/kettle.md"]
+    web = live.result.state.jobs["web"].channel
+    render = web.render
+
+    def failing(route: Any, ctx: Any) -> Any:
+        if route.item_id == kettle.id:
+            raise TemplateProblem(Diagnostic(Severity.ERROR, "template.error", "boom", None))
+        return render(route, ctx)
+
+    monkeypatch.setattr(web, "render", failing)
+    path = root / "content/products/kettle.md"
+    path.write_text(path.read_text().replace("price: 499", "price: 450"))
+    with pytest.raises(BuildFailed):
+        live.rebuild([path])
+    assert live.mode == "fast"
+    assert files_of(live.sink) == good
+    assert live.result.site is site and kettle.fields["price"] == 499
+    monkeypatch.undo()
+    live.rebuild([])
+    assert live.mode == "fast"
+    assert live.result.site.by_rel["content/products/kettle.md"].fields["price"] == 450
+    assert files_of(live.sink) == clean_build(root, tmp_path, 0)[0]
+
+
+def test_an_edit_that_brings_an_items_end_closer_hides_it_when_that_comes(
+    tmp_path: Path,
+) -> None:
+    """An edit on the fast path can move the instant at which the site changes shape
+    nearer: the next rebuild after it is a full one, and the item is gone."""
+    root = write_site(tmp_path / "site", SITE)
+    options = BuildOptions(root=root, clock=FIXED_AT, executor="serial", write_lock=False)
+    live = LiveBuild(options)
+    live.rebuild()
+    alpha = root / "content/articles/a.md"
+    alpha.write_text(
+        alpha.read_text().replace("title: Alpha\n", "title: Alpha\nexpire_at: 2026-12-01T13:00\n")
+    )
+    live.rebuild([alpha])
+    assert live.mode == "fast"
+    assert "articles/a/index.html" in live.sink.files["web"]
+    later = "2026-12-01T14:00:00+01:00"
+    options.clock = later
+    beta = root / "content/articles/b.md"
+    beta.write_text(beta.read_text() + "\nMore.\n")
+    live.rebuild([beta])
+    assert "articles/a/index.html" not in live.sink.files["web"]
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns(".omnipub"))
+    sink = MemorySink()
+    build(BuildOptions(root=fresh, clock=later, use_cache=False, executor="serial"), sink=sink)
+    assert files_of(live.sink) == files_of(sink)
