@@ -474,6 +474,8 @@ class _ItemBuilder:
                 continue
             if spec.kind == "stores":
                 fields[name] = self.known_stores(doc, name, value)
+            elif spec.kind == "store" and self.config.stores:
+                self.known_stores(doc, name, value)  # one id, reported where written
         if not is_translation:
             for name, spec in specs.items():
                 if spec.required and name not in fields and name not in raw:
@@ -492,8 +494,9 @@ class _ItemBuilder:
         return fields
 
     def known_stores(self, doc: Document, name: str, value: Any) -> list[str]:
-        """The store ids of a `stores` field, each one of the site's [[stores]]; an unknown
-        one is an error where it is written (a typo would hide the store from the page)."""
+        """The store ids of a `stores` (or `store`) field, each one of the site's [[stores]];
+        an unknown one is an error where it is written (a typo would hide the store from
+        the page, or an event from its store's screens)."""
         known = self.config.stores
         entries = value if isinstance(value, list) else [value]
         found: list[str] = []

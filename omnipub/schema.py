@@ -28,6 +28,7 @@ KINDS = (
     "path",
     "url",
     "links",
+    "store",
     "stores",
     "mapping",
     "currency",
@@ -128,7 +129,9 @@ BUILTIN_TYPES: dict[str, dict[str, FieldSpec]] = {
     "event": {
         "start": FieldSpec("datetime", required=True, fact=True),
         "end": FieldSpec("datetime", required=True, fact=True),
-        "store": FieldSpec("string", required=True, fact=True),
+        "store": FieldSpec(
+            "store", required=True, fact=True, doc="the id of one of the site's [[stores]]"
+        ),
         "location": FieldSpec("string"),
         "registration_url": FieldSpec("url"),
     },
@@ -213,7 +216,7 @@ def coerce(spec: FieldSpec, value: Any, zone: ZoneInfo) -> Any:
     """Turn a front matter value into the typed value its field kind promises."""
     kind = spec.kind
     is_text = isinstance(value, str)
-    if kind in ("string", "text", "path", "url", "currency", "enum"):
+    if kind in ("string", "text", "path", "url", "currency", "enum", "store"):
         if isinstance(value, list | dict) or value is None:
             raise CoercionError(f"must be text, got {describe(value)}")
         if isinstance(value, bool | int | float | Decimal | dt.date):

@@ -138,6 +138,52 @@ def test_absurd_duration_is_an_error(site) -> None:
     assert found.code == "signage.duration" and found.location.line == 7
 
 
+def test_a_misspelt_screen_zone_or_store_is_an_error_with_the_right_one(site) -> None:
+    """A typo in what a slide is aimed at would take it off every screen without a word."""
+    aimed = (
+        "channels:\n  signage: {screens: [oslo-dor], zones: [entrance, chekout], stores: [olso]}\n"
+    )
+    event = """\
+-- content/events/knit.md --
+---
+type: event
+title: Knitting
+start: 2026-12-03T18:00:00+01:00
+end: 2026-12-03T21:00:00+01:00
+store: nyk
+---
+Bring needles.
+"""
+    root = site(CONFIG + promo("x", extra=aimed) + event)
+    with pytest.raises(BuildFailed) as failed:
+        build(BuildOptions(root=root, at=FIXED_AT, write_lock=False))
+    found = {
+        (d.location.path, d.location.line, d.message.split()[0], d.hint.split("?")[0])
+        for d in failed.value.diagnostics
+        if d.code == "signage.target"
+    }
+    assert found == {
+        ("content/promotions/x.md", 6, "'oslo-dor'", "did you mean 'oslo-door'"),
+        ("content/promotions/x.md", 6, "'chekout'", "did you mean 'checkout'"),
+        ("content/promotions/x.md", 6, "'olso'", "did you mean 'oslo'"),
+        ("content/events/knit.md", 6, "'nyk'", "did you mean 'nyc'"),
+    }
+
+
+def test_an_events_store_must_be_one_of_the_sites_stores(sample_copy: Path) -> None:
+    path = sample_copy / "content/events/knitting-evening-oslo.md"
+    path.write_text(path.read_text().replace("store: oslo\n", "store: olso\n"))
+    with pytest.raises(BuildFailed) as failed:
+        build(BuildOptions(root=sample_copy, at=FIXED_AT, write_lock=False))
+    [found] = failed.value.diagnostics
+    assert found.code == "front-matter.store"
+    assert (found.location.path, found.location.line) == (
+        "content/events/knitting-evening-oslo.md",
+        7,
+    )
+    assert found.hint.startswith("did you mean 'oslo'?")
+
+
 def test_language_fallback_warns(site) -> None:
     root = site(CONFIG + promo("only-en"))
     result = build(BuildOptions(root=root, at=FIXED_AT, write_lock=False))

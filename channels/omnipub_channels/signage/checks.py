@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ LOOKAHEAD = dt.timedelta(days=7)
 def check(channel: SignageChannel, site: Site, ctx: RenderContext) -> None:
     """Durations, hours, days, languages, words and text fit of every item on the screens."""
     for view in ctx.items(site.config.default_language):
+        targeted(channel, view, ctx)
         screens = channel.targets(view)
         options = view.options
         duration = options.get("duration")
@@ -70,6 +72,33 @@ def check(channel: SignageChannel, site: Site, ctx: RenderContext) -> None:
             discount_words(view, lang, store, ctx)
         for orientation in sorted({s.orientation for s in screens}):
             text_fit(channel, view, orientation, ctx)
+
+
+def targeted(channel: SignageChannel, view: ItemView, ctx: RenderContext) -> None:
+    """Every screen, zone and store an item is aimed at (and an event's store) exists: a
+    misspelt one would take the slide off screens without a word."""
+    screens = channel.screens.values()
+    known = {
+        "screens": sorted(channel.screens),
+        "zones": sorted({screen.zone for screen in screens}),
+        "stores": sorted(channel.stores),
+    }
+    options = view.options
+    wanted = [(name, str(value), "channels") for name in known for value in options.get(name) or ()]
+    if view.type == "event" and not options.get("stores"):
+        wanted.append(("stores", str(view.fields.get("store", "")), "store"))
+    for name, value, field_name in wanted:
+        if value in known[name]:
+            continue
+        close = difflib.get_close_matches(value, known[name], n=1, cutoff=0.6)
+        ctx.error(
+            "signage.target",
+            f"{value!r} is not one of the signage {name}: no screen would show this slide for it",
+            view,
+            field_name,
+            (f"did you mean {close[0]!r}? " if close else "")
+            + f"{name}: {', '.join(known[name]) or 'none'} (omnipub.toml)",
+        )
 
 
 def discount_words(view: ItemView, lang: str, store: Store, ctx: RenderContext) -> None:
