@@ -281,9 +281,12 @@ def check_links(
 def _check_resource(
     site: Site, rel: str, href: str, where: Location, diagnostics: Diagnostics
 ) -> None:
-    """A relative link into a page bundle's folder must name one of its files."""
+    """A relative link into a page bundle's folder must name one of its files; a relative
+    link to any other file (`guide.pdf` beside a page that is no bundle) leads nowhere: a
+    page is published at its own URL, and only a bundle's files are published beside it."""
     found = resource_link(site, rel, href)
     if found is None:
+        _check_loose_file(site, rel, href, where, diagnostics)
         return
     owner, resource = found
     if not resource:
@@ -303,6 +306,36 @@ def _check_resource(
         )
     elif not owner.visible:
         report_hidden(owner, f"link to {href!r}", where, diagnostics)
+
+
+def _check_loose_file(
+    site: Site, rel: str, href: str, where: Location, diagnostics: Diagnostics
+) -> None:
+    """A relative link to a file (a name with a suffix: `guide.pdf`, `../files/a.zip`) that
+    is in no page bundle: the browser would look for it beside the page's URL, where
+    nothing is published. Paths without a suffix (`../`, `../other/`) are URLs, left as
+    written."""
+    if not is_internal(href) or href.startswith(("/", "#")):
+        return
+    path = unquote(split_url(href).path)
+    if not posixpath.splitext(posixpath.basename(path))[1]:
+        return
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), path))
+    name = posixpath.basename(target)
+    if target.startswith("static/"):
+        what = f"{target} is a static file, published at /{target[len('static/') :]}"
+        hint = f"link it from the site root: /{target[len('static/') :]}"
+    elif (site.config.root / target).is_file():
+        stem = posixpath.splitext(rel)[0]
+        what = f"{target} is not published: only a page bundle's files are published beside it"
+        hint = (
+            f"make this page a bundle ({stem}/index.md, with {name} beside it), or move the "
+            f"file to static/ and link /{name}"
+        )
+    else:
+        what = f"no such file ({target})"
+        hint = "check the path: links to files are relative to this Markdown file"
+    diagnostics.error("link.broken", f"link to {href!r}: {what}", where, hint)
 
 
 def report_hidden(target: Item, what: str, where: Location, diagnostics: Diagnostics) -> None:

@@ -406,3 +406,58 @@ def test_links_to_missing_sections_bundle_files_and_anchors_are_located(tmp_path
     assert "page bundle content/docs/guides/tuning/ has no file dat.csv" in (
         failed.value.diagnostics[2].message
     )
+
+
+LOOSE = f"""
+-- omnipub.toml --
+{CONFIG}
+-- content/articles/care.md --
+---
+title: Care
+date: 2026-09-01
+---
+Read [the guide](guide.pdf), [the old one](old.pdf), [the logo](../../static/logo.svg)
+and [the shop](../products/) (a URL, left as written).
+-- content/articles/guide.pdf --
+%PDF-1.4
+-- static/logo.svg --
+<svg xmlns="http://www.w3.org/2000/svg"/>
+"""
+
+
+def test_a_relative_link_to_a_file_in_no_bundle_is_an_error_saying_what_to_do(
+    tmp_path: Path,
+) -> None:
+    """The browser would look for the file beside the page's URL, where nothing is: the
+    link would be broken in every channel."""
+    root = write_site(tmp_path / "site", LOOSE)
+    with pytest.raises(BuildFailed) as failed:
+        _build(root, "2026-11-01T12:00:00+01:00")
+    found = [(str(d.location), d.code, d.hint) for d in failed.value.diagnostics]
+    assert found == [
+        (
+            "content/articles/care.md:5:18",
+            "link.broken",
+            "make this page a bundle (content/articles/care/index.md, with guide.pdf beside "
+            "it), or move the file to static/ and link /guide.pdf",
+        ),
+        (
+            "content/articles/care.md:5:44",
+            "link.broken",
+            "check the path: links to files are relative to this Markdown file",
+        ),
+        ("content/articles/care.md:5:65", "link.broken", "link it from the site root: /logo.svg"),
+    ]
+    bundle = root / "content/articles/care"
+    bundle.mkdir()
+    (root / "content/articles/care.md").rename(bundle / "index.md")
+    (root / "content/articles/guide.pdf").rename(bundle / "guide.pdf")
+    text = (bundle / "index.md").read_text()
+    (bundle / "index.md").write_text(
+        text.replace(", [the old one](old.pdf)", "").replace("../../static/logo.svg", "/logo.svg")
+    )
+    _result, sink = _build(root, "2026-11-01T12:00:00+01:00")
+    assert sink.files["web"]["articles/care/guide.pdf"] == b"%PDF-1.4\n"
+    assert _hrefs(_html(sink, "web", "articles/care/index.html"))["the guide"] == (
+        "/articles/care/guide.pdf"
+    )
