@@ -7,11 +7,13 @@ whose URLs or content it read) so that incremental rebuilds know what depends on
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import html as html_escaping
 import posixpath
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin
 
@@ -73,7 +75,8 @@ class RenderContext:
         #: path -> sha256 of every output this channel's routes produced (set before
         #: `finish`, which may list them: manifests, indexes)
         self.outputs: dict[str, str] = {}
-        self._memo: dict[Any, tuple[Any, Key, frozenset[str]]] = {}
+        #: key -> (value, its dependency key, the instant's parts it showed, the items it holds)
+        self._memo: dict[Any, tuple[Any, Key, frozenset[str], frozenset[tuple[str, str]]]] = {}
         #: (item key, sanitized, widths, sizes) -> (prerendered, HTML, what it read, assets)
         self._filled: dict[tuple[Any, ...], tuple[Any, str, Usage, tuple[Artifact, ...]]] = {}
         #: href -> (its URL in this channel, the item key it points at): links that are
@@ -110,20 +113,28 @@ class RenderContext:
                     self.memo_reads[memo_key] = keys
                     if self.digests is not None:
                         self.digests.learn(memo_key, keys)
-                    found = self._memo[key] = (value, memo_key, frozenset(read.now))
-        value, memo_key, now = found
+                    held = held_items(value)
+                    found = self._memo[key] = (value, memo_key, frozenset(read.now), held)
+        value, memo_key, now, _held = found
         usage = current()
         if usage is not None:
             usage.items.add(memo_key)
             usage.now |= now
         return value
 
-    def derived(self, site: Site, plan: Plan, digests: Digests, changed: set[Key]) -> RenderContext:
-        """This context for a new site value (a live rebuild's), which leaves this one as it
-        is. What it kept that read none of the `changed` keys and holds no item (resolved
-        links, filled bodies) comes along; the shared indexes hold items (of the old site),
-        so they are computed again on first use, with the same digests when what they read
-        is unchanged."""
+    def derived(
+        self,
+        site: Site,
+        plan: Plan,
+        digests: Digests,
+        changed: set[Key],
+        remade: Mapping[tuple[str, str], Item],
+    ) -> RenderContext:
+        """This context for a new site value (a live rebuild's) in which the items `remade`
+        are new objects; this one is left as it is. What it kept comes along unless it read
+        one of the `changed` keys: resolved links, filled bodies, and the shared indexes,
+        with the remade items (and their views) in place of the old ones. An index that
+        holds an old item inside an object it cannot look into is computed again."""
         new = copy.copy(self)
         new.site = RecordedSite(site)
         new._plan, new.digests, new._now = plan, digests, site.now
@@ -132,6 +143,24 @@ class RenderContext:
         new.route_assets = []
         new.outputs = type(self.outputs)(dict.items(self.outputs))
         new._memo = {}
+        swap: dict[int, Any] = {}  # id of an old item or view -> the new one
+        for key, item in remade.items():
+            old = dict.get(self.site.by_key, key)
+            if old is not None:
+                swap[id(old)] = item
+                for channel, view in old._views.items():
+                    swap[id(view)] = item.view(channel)
+        for key, found in self._memo.items():
+            value, memo_key, now, held = found
+            if memo_key in changed:
+                continue
+            if held.isdisjoint(remade):
+                new._memo[key] = found
+                continue
+            try:
+                new._memo[key] = (_remapped(value, swap), memo_key, now, held)
+            except _Opaque:
+                continue
         new._memo_lock = threading.RLock()
         new._site_links = {k: v for k, v in self._site_links.items() if changed.isdisjoint(v[1])}
         new._filled = {k: v for k, v in self._filled.items() if changed.isdisjoint(v[2].items)}
@@ -910,3 +939,84 @@ def _media_type(path: str) -> str:
         if dot >= 0
         else ("application/octet-stream")
     )
+
+
+#: values that hold no item, however many of them an index has
+_LEAVES: frozenset[type] = frozenset(
+    {str, int, float, bool, bytes, type(None), Markup, Route, Decimal, dt.date, dt.datetime}
+)
+
+
+#: what `_remapped` swaps or keeps as it is, without looking inside
+_FLAT: frozenset[type] = _LEAVES | {Item, ItemView}
+
+
+def _reachable(value: Any) -> Iterator[Any]:
+    """Every object inside `value` (containers, objects' attributes), each once."""
+    seen: set[int] = set()
+    stack = [value]
+    while stack:
+        obj = stack.pop()
+        kind = type(obj)
+        if kind in _LEAVES or id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        yield obj
+        if kind is ItemView or isinstance(obj, Item):
+            continue
+        if isinstance(obj, list | tuple | set | frozenset):
+            stack.extend(obj)
+        elif isinstance(obj, dict):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif hasattr(obj, "__dict__"):
+            stack.extend(vars(obj).values())
+        else:
+            stack.extend(getattr(obj, name, None) for name in getattr(kind, "__slots__", ()))
+
+
+def held_items(value: Any) -> frozenset[tuple[str, str]]:
+    """The keys of the items a shared index holds (items or their views, in containers or
+    in objects' attributes). A live rebuild keeps an index only while none of them was
+    made again: an index holding an old item would show its old content.
+
+    An index is what its computation returned: one that gains items later (by being
+    changed in place) must hold none to begin with, or say so by holding one."""
+    found: set[tuple[str, str]] = set()
+    for obj in _reachable(value):
+        if type(obj) is ItemView:
+            found.add(obj.item.key)
+        elif isinstance(obj, Item):
+            found.add(obj.key)
+    return frozenset(found)
+
+
+class _Opaque(Exception):
+    """An index holds an item inside an object `_remapped` cannot rebuild."""
+
+
+def _remapped(value: Any, swap: dict[int, Any]) -> Any:
+    """`value` with each old item or view that `swap` names (by id) replaced by the new
+    one, in new containers; raises _Opaque where an old one sits in an object other than
+    a list, tuple, dict or set. (The old objects are alive: their ids are theirs.)"""
+    kind = type(value)
+    if kind in _FLAT:
+        return swap.get(id(value), value)
+    if kind is list or kind is tuple:
+        out = [
+            swap.get(id(entry), entry) if type(entry) in _FLAT else _remapped(entry, swap)
+            for entry in value
+        ]
+        return out if kind is list else tuple(out)
+    if kind is dict:
+        return {
+            (swap.get(id(k), k) if type(k) in _FLAT else _remapped(k, swap)): (
+                swap.get(id(v), v) if type(v) in _FLAT else _remapped(v, swap)
+            )
+            for k, v in value.items()
+        }
+    if kind is set or kind is frozenset:
+        return kind(_remapped(entry, swap) for entry in value)
+    if not any(id(obj) in swap for obj in _reachable(value)):
+        return value
+    raise _Opaque(kind.__name__)

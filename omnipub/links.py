@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from .diagnostics import Diagnostics, Location
 from .discover import UNREAD_FORMATS, markdown_stem
@@ -374,10 +374,7 @@ def check_site_links(
     canonical channel, which root-relative links name) and headings.
 
     Runs once the plan is made: only then are the site's URLs known."""
-    canonical = site.config.canonical_channel
-    known = {urlsplit(route.url).path for route in plan.routes_by_channel.get(canonical, [])}
-    base = urlsplit(plan.base_urls.get(canonical, "/")).path
-    known |= {base + rel[len("static/") :] for rel in plan.static_files}
+    known = plan.url_paths(site.config.canonical_channel)
     _items, documents = _checked(site, only)
     for doc in documents:
         for ref in doc.links:

@@ -204,7 +204,7 @@ class LiveBuild:
         return self._render(
             state,
             site.with_items(made, now),
-            result.plan.with_items(made),
+            result.plan.with_items(made, site),
             documents,
             made,
             changed,
@@ -319,8 +319,9 @@ class LiveBuild:
         marks = leak_marks(site) if marks is None else marks
         jobs: dict[str, Job] = {}
         for name, job in state.jobs.items():
-            ctx = job.ctx.derived(site, plan, digests, dirty)
-            ctx._memo["leak-marks"] = (marks, ("memo", name, repr("leak-marks")), frozenset())
+            ctx = job.ctx.derived(site, plan, digests, dirty, made)
+            leaks = ("memo", name, repr("leak-marks"))
+            ctx._memo["leak-marks"] = (marks, leaks, frozenset(), frozenset())
             jobs[name] = Job(job.channel, ctx, Inputs(name, digests, parts), job.blobs)
         job_key = self._next_key()
         register(job_key, jobs)

@@ -6,7 +6,7 @@ types join a channel by default, which per-channel options it accepts) arrives a
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import datetime as dt
 import difflib
 import posixpath
@@ -94,8 +94,13 @@ class Site:
     def with_items(self, made: Mapping[tuple[str, str], Item], now: dt.datetime) -> Site:
         """This site at `now` with `made` in place of the items of the same keys: a new value
         that shares every other item and leaves this one as it is (a live rebuild's)."""
-        items = [made.get(item.key, item) for item in self.items]
-        return dataclasses.replace(self, items=items, now=now)
+        new = copy.copy(self)  # the same keys in the same order: no sorting again
+        swap = {id(self.by_key[key]): item for key, item in made.items()}
+        new.items = [swap.get(id(item), item) for item in self.items]
+        new.by_key = {**self.by_key, **made}
+        new.by_rel = {**self.by_rel, **{item.rel: item for item in made.values()}}
+        new.now = now
+        return new
 
     @property
     def languages(self) -> list[str]:

@@ -48,15 +48,28 @@ class Plan:
     #: what each channel's `select` and `plan` read: the plan holds while none of it changes
     reads: dict[str, Usage] = field(default_factory=dict)
     _twins: dict[tuple[Any, ...], Route] | None = None
+    _paths: dict[str, frozenset[str]] = field(default_factory=dict)
 
-    def with_items(self, made: Mapping[tuple[str, str], Item]) -> Plan:
-        """This plan with `made` in place of the items of the same keys, in the same order
-        (a live rebuild's, when the edits left the plan as it was)."""
+    def with_items(self, made: Mapping[tuple[str, str], Item], old: Site) -> Plan:
+        """This plan with `made` in place of `old`'s items of the same keys, in the same
+        order (a live rebuild's, when the edits left the plan as it was)."""
+        swap = {id(old.by_key[key]): item for key, item in made.items() if key in old.by_key}
         selected = {
-            name: [made.get(item.key, item) for item in chosen]
+            name: [swap.get(id(item), item) for item in chosen]
             for name, chosen in self.selected.items()
         }
         return dataclasses.replace(self, selected=selected)
+
+    def url_paths(self, channel: str) -> frozenset[str]:
+        """The URL path of every output and static file of `channel` (made once per plan:
+        every live rebuild checks root-relative links against them)."""
+        found = self._paths.get(channel)
+        if found is None:
+            paths = {urlsplit(route.url).path for route in self.routes_by_channel.get(channel, [])}
+            base = urlsplit(self.base_urls.get(channel, "/")).path
+            paths |= {base + rel[len("static/") :] for rel in self.static_files}
+            found = self._paths[channel] = frozenset(paths)
+        return found
 
     def twin(self, route: Route, channel: str) -> Route | None:
         """The same page in another channel: same output, language and parameters

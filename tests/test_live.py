@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from test_incremental import apply as apply_structural
 from conftest import FIXED_AT, write_site
 from omnipub.build import BuildOptions, build
 from omnipub.diagnostics import BuildFailed, Diagnostic, Severity
+from omnipub.items import Item, ItemView
 from omnipub.live import LiveBuild
 from omnipub.publish import MemorySink
 from omnipub.templates import TemplateProblem
@@ -394,3 +396,45 @@ def test_an_edit_that_brings_an_items_end_closer_hides_it_when_that_comes(
     sink = MemorySink()
     build(BuildOptions(root=fresh, clock=later, use_cache=False, executor="serial"), sink=sink)
     assert files_of(live.sink) == files_of(sink)
+
+
+def _held(value: Any, seen: set[int] | None = None) -> Iterator[Any]:
+    """Every item and view inside a shared index (containers and objects' attributes)."""
+    seen = set() if seen is None else seen
+    if id(value) in seen or isinstance(value, str | bytes | int | float):
+        return
+    seen.add(id(value))
+    if isinstance(value, Item | ItemView):
+        yield value
+    elif isinstance(value, dict):
+        for key, entry in value.items():
+            yield from _held(key, seen)
+            yield from _held(entry, seen)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for entry in value:
+            yield from _held(entry, seen)
+    elif hasattr(value, "__dict__"):
+        yield from _held(vars(value), seen)
+
+
+def test_after_a_fast_rebuild_every_shared_index_holds_the_new_items(tmp_path: Path) -> None:
+    """The new site's render contexts keep the indexes an edit did not change (listings,
+    tag indexes), with the edited items in them: none holds an item of the old site."""
+    root = write_site(tmp_path / "site", SITE)
+    live = LiveBuild(BuildOptions(root=root, at=FIXED_AT, executor="serial", write_lock=False))
+    live.rebuild()
+    kept_before = {name: set(ctx._memo) for name, ctx in live.result.contexts.items()}
+    kettle = root / "content/products/kettle.md"
+    kettle.write_text(kettle.read_text().replace("A kettle.", "A kettle, now in steel."))
+    live.rebuild([kettle])
+    assert live.mode == "fast"
+    site = live.result.site
+    held = 0
+    for name, ctx in live.result.contexts.items():
+        assert set(ctx._memo) & kept_before[name], name  # indexes were kept, not remade
+        for value, *_rest in ctx._memo.values():
+            for found in _held(value):
+                item = found.item if isinstance(found, ItemView) else found
+                assert site.by_key[item.key] is item, (name, item.key)
+                held += 1
+    assert held
