@@ -27,3 +27,16 @@ def collector_paused() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def collector_off() -> Iterator[None]:
+    """Off for a short burst of work that makes no garbage cycles (a live rebuild); what it
+    made is left to the collector, which runs again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

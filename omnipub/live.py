@@ -41,6 +41,7 @@ from .build import (
 from .cache import DocumentCache
 from .channel import Artifact, Route
 from .checks import consistency
+from .collector import collector_off
 from .componentdata import check_components
 from .depends import Digests, Key, item_digest, item_keys, memo_digest
 from .diagnostics import Diagnostics
@@ -109,7 +110,12 @@ class LiveBuild:
             rel = self._rel(path)
             if rel is not None and not (self.root / rel).is_dir():  # its files say what changed
                 self.pending.add(rel)
-        result = self._fast() if self.result is not None and self.pending else None
+        result = None
+        if self.result is not None and self.pending:
+            # a fast rebuild makes few objects and no cycles: a collection in the middle of
+            # it would scan the session's young objects for nothing
+            with collector_off():
+                result = self._fast()
         if result is None:
             result = self._full()
         self.pending.clear()
@@ -135,8 +141,10 @@ class LiveBuild:
         self._adopt(result, sink)
         # The model lives for the session. The build kept it from the collector until it
         # returned; collect now, at the end of a build the editor is waiting for anyway, not
-        # during their first save (a full scan of a 10,000-item model takes a second).
+        # during their first save (a full scan of a 10,000-item model takes a second), and
+        # keep what is left out of later collections (the next full build unfreezes it).
         gc.collect()
+        gc.freeze()
         return result
 
     def _adopt(self, result: BuildResult, sink: MemorySink) -> None:
@@ -241,7 +249,7 @@ class LiveBuild:
         while todo:
             todo = False
             for memo, keys in old.memos.items():
-                if memo not in changed and any(k in changed for k in keys):
+                if memo not in changed and not changed.keys().isdisjoint(keys):
                     now_digest = memo_digest(keys, probe)
                     if now_digest != old[memo]:
                         changed[memo] = now_digest
@@ -307,7 +315,7 @@ class LiveBuild:
 
         old = state.digests
         digests = Digests(site, plan, old.images, old.memos)
-        digests.update({k: v for k, v in old.items() if k not in changed})
+        dict.update(digests, old)  # then the changed ones over them (C speed: 200,000 keys)
         digests.update(changed)
         parts = instant_parts(site.now)
         before = next(iter(state.jobs.values())).inputs.now if state.jobs else parts
