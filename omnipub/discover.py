@@ -68,11 +68,16 @@ def markdown_stem(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class SourceFile:
-    path: Path
+    #: the site folder (text: a listing of 10,000 files makes no `Path` it does not read)
+    root: str
     rel: str
     kind: str
     size: int
     mtime_ns: int
+
+    @property
+    def path(self) -> Path:
+        return Path(self.root, self.rel)
 
 
 _IGNORED = re.compile("|".join(fnmatch.translate(p) for p in _IGNORED_PATTERNS))
@@ -158,6 +163,7 @@ def _walk(top: Path, root: Path, diagnostics: Diagnostics) -> list[tuple[str, os
 def discover(config: SiteConfig, diagnostics: Diagnostics) -> list[SourceFile]:
     """Every file of the site that a build reads, with a stamp for incremental rebuilds."""
     root = config.root
+    root_text = str(root)
     files: list[SourceFile] = []
     for folder, kind in KINDS.items():
         for rel, stat in _walk(root / folder, root, diagnostics):
@@ -165,7 +171,7 @@ def discover(config: SiteConfig, diagnostics: Diagnostics) -> list[SourceFile]:
             if kind == "content" and markdown_stem(rel) is None:
                 kind_here = "asset"
                 _report_unread(rel, diagnostics)
-            files.append(SourceFile(root / rel, rel, kind_here, stat.st_size, stat.st_mtime_ns))
+            files.append(SourceFile(root_text, rel, kind_here, stat.st_size, stat.st_mtime_ns))
     return files
 
 

@@ -267,7 +267,9 @@ class LiveBuild:
             if rel not in state.documents or not path.is_file():
                 return None
             stat = path.stat()
-            sources.append(SourceFile(path, rel, "content", stat.st_size, stat.st_mtime_ns))
+            sources.append(
+                SourceFile(str(self.root), rel, "content", stat.st_size, stat.st_mtime_ns)
+            )
         cache = DocumentCache(None, document_variant(state.config), self.memory)
         loaded = load_documents(sources, state.config, cache, diagnostics)
         return {
