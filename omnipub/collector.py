@@ -15,21 +15,6 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
-    """Off while loading; then what was loaded is frozen, as each stage's results are, so
-    that the first allocation after does not scan it all at once (`build` unfreezes when it
-    returns)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
-
-
-@contextmanager
 def collector_off() -> Iterator[None]:
     """Off for a short burst of work that makes no garbage cycles (a live rebuild); what it
     made is left to the collector, which runs again afterwards."""
@@ -40,3 +25,15 @@ def collector_off() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Off while loading; then what was loaded is frozen, as each stage's results are, so
+    that the first allocation after does not scan it all at once (`build` unfreezes when it
+    returns)."""
+    with collector_off():
+        try:
+            yield
+        finally:
+            gc.freeze()

@@ -143,13 +143,11 @@ class RenderContext:
         new.route_assets = []
         new.outputs = type(self.outputs)(dict.items(self.outputs))
         new._memo = {}
-        swap: dict[int, Any] = {}  # id of an old item or view -> the new one
+        swap: dict[int, Any] = dict(self.site.replaced_by(remade))  # also each old view:
         for key, item in remade.items():
             old = dict.get(self.site.by_key, key)
-            if old is not None:
-                swap[id(old)] = item
-                for channel, view in old._views.items():
-                    swap[id(view)] = item.view(channel)
+            for channel, view in old._views.items() if old is not None else ():
+                swap[id(view)] = item.view(channel)
         for key, found in self._memo.items():
             value, memo_key, now, held = found
             if memo_key in changed:

@@ -83,15 +83,23 @@ def section_document(site: Site, section: SectionLink) -> Document | None:
     return None
 
 
-def resource_link(site: Site, from_rel: str, href: str) -> tuple[Item, str] | None:
-    """(the page bundle, its file) a relative link written in `from_rel` names, or None
-    for a link that leads into no bundle. A file a bundle does not have is `(bundle, "")`."""
+def relative_file(from_rel: str, href: str) -> str | None:
+    """The site path of the file a relative link written in `from_rel` names (not a
+    Markdown source), or None for any other link."""
     if not is_internal(href) or href.startswith(("/", "#")):
         return None
     path = unquote(split_url(href).path)
     if not path or markdown_stem(path) is not None:
         return None
-    target = posixpath.normpath(posixpath.join(posixpath.dirname(from_rel), path))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(from_rel), path))
+
+
+def resource_link(site: Site, from_rel: str, href: str) -> tuple[Item, str] | None:
+    """(the page bundle, its file) a relative link written in `from_rel` names, or None
+    for a link that leads into no bundle. A file a bundle does not have is `(bundle, "")`."""
+    target = relative_file(from_rel, href)
+    if target is None:
+        return None
     owner = site.bundle_at(target)
     if owner is None:
         return None
@@ -315,13 +323,10 @@ def _check_loose_file(
     is in no page bundle: the browser would look for it beside the page's URL, where
     nothing is published. Paths without a suffix (`../`, `../other/`) are URLs, left as
     written."""
-    if not is_internal(href) or href.startswith(("/", "#")):
+    target = relative_file(rel, href)
+    name = posixpath.basename(target or "")
+    if target is None or not posixpath.splitext(name)[1]:
         return
-    path = unquote(split_url(href).path)
-    if not posixpath.splitext(posixpath.basename(path))[1]:
-        return
-    target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), path))
-    name = posixpath.basename(target)
     if target.startswith("static/"):
         what = f"{target} is a static file, published at /{target[len('static/') :]}"
         hint = f"link it from the site root: /{target[len('static/') :]}"

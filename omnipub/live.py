@@ -154,7 +154,7 @@ class LiveBuild:
         self._marks = None
         self.next_change = next_change(result.site)
         forget(self.job_key)
-        self.job_key = self._next_key()
+        self.job_key = next(self._keys)
         register(self.job_key, state.jobs)
         self.channels = {}
         for name, out in result.outputs.items():
@@ -169,9 +169,6 @@ class LiveBuild:
                 out.assets,
                 {p: e.diagnostics for p, e in state.caches[name].fresh.items() if e.diagnostics},
             )
-
-    def _next_key(self) -> str:
-        return next(self._keys)
 
     # --- the fast path --------------------------------------------------------------------
 
@@ -333,7 +330,7 @@ class LiveBuild:
             leaks = ("memo", name, repr("leak-marks"))
             ctx._memo["leak-marks"] = (marks, leaks, frozenset(), frozenset())
             jobs[name] = Job(job.channel, ctx, Inputs(name, digests, parts), job.blobs)
-        job_key = self._next_key()
+        job_key = next(self._keys)
         register(job_key, jobs)
         try:
             new = self._render_jobs(

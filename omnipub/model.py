@@ -95,12 +95,17 @@ class Site:
         """This site at `now` with `made` in place of the items of the same keys: a new value
         that shares every other item and leaves this one as it is (a live rebuild's)."""
         new = copy.copy(self)  # the same keys in the same order: no sorting again
-        swap = {id(self.by_key[key]): item for key, item in made.items()}
+        swap = self.replaced_by(made)
         new.items = [swap.get(id(item), item) for item in self.items]
         new.by_key = {**self.by_key, **made}
         new.by_rel = {**self.by_rel, **{item.rel: item for item in made.values()}}
         new.now = now
         return new
+
+    def replaced_by(self, made: Mapping[tuple[str, str], Item]) -> dict[int, Item]:
+        """id of each of this site's items that `made` replaces -> its new item: what a
+        live rebuild swaps, by identity, wherever the old items are held."""
+        return {id(self.by_key[key]): item for key, item in made.items() if key in self.by_key}
 
     @property
     def languages(self) -> list[str]:

@@ -53,7 +53,7 @@ class Plan:
     def with_items(self, made: Mapping[tuple[str, str], Item], old: Site) -> Plan:
         """This plan with `made` in place of `old`'s items of the same keys, in the same
         order (a live rebuild's, when the edits left the plan as it was)."""
-        swap = {id(old.by_key[key]): item for key, item in made.items() if key in old.by_key}
+        swap = old.replaced_by(made)
         selected = {
             name: [swap.get(id(item), item) for item in chosen]
             for name, chosen in self.selected.items()
