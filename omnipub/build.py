@@ -393,11 +393,17 @@ def load_data(sources: list[SourceFile], diagnostics: Diagnostics) -> dict[str, 
     return data
 
 
-def prepare(options: BuildOptions) -> Prepared:
-    """Config, channels, the build instant and the source files (raises on bad config)."""
+def prepare(
+    options: BuildOptions, on_config: Callable[[SiteConfig], object] | None = None
+) -> Prepared:
+    """Config, channels, the build instant and the source files (raises on bad config).
+
+    `on_config` hears the config before the sources are listed (to start work beside it)."""
     root = options.root.resolve()
     diagnostics = Diagnostics(strict=options.strict)
     config = load_config(root, diagnostics)
+    if on_config is not None:
+        on_config(config)
     diagnostics.silenced = config.silence
     reasons = what_if(options, config)
     if options.base_urls:

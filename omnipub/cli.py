@@ -32,10 +32,11 @@ from .diagnostics import (
 )
 from .discover import SOURCE_FOLDERS
 from .executors import executor_problem
+from .outputs import IntactCheck
 from .progress import ProgressLine
 from .publish import read_manifest
 from .schema import instant_problem
-from .stamp import output_folder, unchanged
+from .stamp import output_check, output_folder, unchanged
 
 
 class _ListRow(TypedDict):
@@ -326,12 +327,15 @@ def build_command(
     if sys.stderr.isatty() and not quiet and not as_json and not os.environ.get("CI"):
         options.progress = progress
     started = time.perf_counter()
-    prepared = prepare(options)
+    # the outputs' check runs beside the listing of the sources (see `IntactCheck`)
+    checks: list[IntactCheck] = []
+    prepared = prepare(options, lambda config: checks.append(output_check(options, config)))
     try:
         with owned(options, prepared.config) as waited:
             if waited:  # the build we waited for may have changed what we listed
+                checks[0].close()
                 prepared = prepare(options)
-            summary = unchanged(options, prepared)
+            summary = unchanged(options, prepared, None if waited else checks[0])
             if summary is not None:
                 summary.timings["check"] = time.perf_counter() - started
                 manifest = (read_manifest(output_folder(options, prepared)) or {}) if report else {}
@@ -341,6 +345,8 @@ def build_command(
                 manifest = result.published.manifest if result.published else {}
     finally:
         progress.clear()
+        for check in checks:
+            check.close()
     built_channels = prepared.channels
     out_dir = out or (site / prepared.config.output_dir)
     if as_json:

@@ -10,9 +10,13 @@ reaches the cache.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
+import signal
+import sys
+import threading
 from pathlib import Path
 from typing import TypeGuard
 
@@ -113,6 +117,51 @@ def intact(out_dir: Path, record_file: Path | None) -> bool:
             if now.st_size != size or now.st_mtime_ns != mtime_ns or now.st_ino != inode:
                 return False
     return True
+
+
+class IntactCheck:
+    """`intact(out_dir, record_file)`, started early so that it runs beside the listing of
+    the sources.
+
+    Where the platform forks and the process runs no other thread, the check runs in a
+    child process that answers by its exit status: a no-op build at 10,000 items spends
+    0.4 s in these `stat` calls, and each is too short for a thread to win anything but a
+    fight for the interpreter. Elsewhere the check runs when its answer is asked for."""
+
+    def __init__(self, out_dir: Path, record_file: Path | None) -> None:
+        self.out_dir, self.record_file = out_dir, record_file
+        self._pid: int | None = None
+        forks = hasattr(os, "fork") and threading.active_count() == 1
+        if not forks or record_file is None or not record_file.is_file():
+            return
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: check, answer, and run nothing of the parent's at exit
+            ok = False
+            try:
+                ok = intact(out_dir, record_file)
+            finally:
+                os._exit(0 if ok else 1)
+        self._pid = pid
+
+    def result(self) -> bool:
+        """Is every recorded output still as the last build left it?"""
+        if self._pid is None:
+            return intact(self.out_dir, self.record_file)
+        pid, self._pid = self._pid, None
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0
+
+    def close(self) -> None:
+        """Stop a check whose answer is no longer wanted."""
+        if self._pid is None:
+            return
+        pid, self._pid = self._pid, None
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
 
 
 def save_record(

@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING
 from .atomic import replacing
 from .discover import RACY_NS
 from .incremental import CACHE_VERSION, channel_digest, instant_parts
-from .outputs import intact, record_path
+from .outputs import IntactCheck, record_path
 from .publish import DEPLOY_FOLDER, MANIFEST_NAME, DiskSink, read_manifest
 
 if TYPE_CHECKING:
     from .build import BuildOptions, BuildSummary, Prepared
+    from .config import SiteConfig
 
 STAMP_VERSION = f"stamp-2-{CACHE_VERSION}"
 STAMP_NAME = "build-stamp.pickle"
@@ -140,8 +141,29 @@ def _full_key(key: str, root: Path) -> str:
     return hashlib.sha256(f"{key}\0{_lock_digest(root)}".encode()).hexdigest()
 
 
-def unchanged(options: BuildOptions, prepared: Prepared) -> BuildSummary | None:
-    """The last build's summary when it is still exact for `options`, else None."""
+def output_check(options: BuildOptions, config: SiteConfig) -> IntactCheck:
+    """The check that the last build's outputs are intact, started now (see `IntactCheck`)."""
+    out_dir = (options.out_dir or config.root / config.output_dir).resolve()
+    return IntactCheck(out_dir, record_path(config.state_dir, out_dir))
+
+
+def unchanged(
+    options: BuildOptions, prepared: Prepared, check: IntactCheck | None = None
+) -> BuildSummary | None:
+    """The last build's summary when it is still exact for `options`, else None.
+
+    `check` is `output_check(options, prepared.config)` when the caller started it before
+    listing the sources."""
+    try:
+        return _unchanged(options, prepared, check)
+    finally:
+        if check is not None:
+            check.close()  # not asked for when something else had changed
+
+
+def _unchanged(
+    options: BuildOptions, prepared: Prepared, check: IntactCheck | None
+) -> BuildSummary | None:
     if not options.use_cache:
         return None
     path = _path(prepared)
@@ -167,7 +189,8 @@ def unchanged(options: BuildOptions, prepared: Prepared) -> BuildSummary | None:
     if stamp.key != _full_key(key, prepared.config.root):
         return None
     # last, as it reads every output's status: an edit is found without it
-    if not intact(out_dir, record_path(prepared.config.state_dir, out_dir)):
+    check = check or IntactCheck(out_dir, record_path(prepared.config.state_dir, out_dir))
+    if not check.result():
         return None  # an output was deleted or altered: the build writes it again
     if not stamp.settled and prepared.real:
         # a build with changes leaves diffs in the deploy manifests; with nothing changed
