@@ -28,7 +28,7 @@ own reads and two builds in one process never mix them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -275,7 +275,7 @@ class Digests(dict[Key, str]):
         self[key] = memo_digest(keys, self)
 
 
-def memo_digest(keys: tuple[Key, ...], digests: dict[Key, str]) -> str:
+def memo_digest(keys: tuple[Key, ...], digests: Mapping[Key, str]) -> str:
     h = hashlib.sha256()
     for key in keys:
         h.update(repr(key).encode("utf-8", "surrogatepass"))

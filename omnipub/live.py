@@ -24,7 +24,7 @@ import gc
 import itertools
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +240,8 @@ class LiveBuild:
         if any(len(dep) == 2 for dep in changed):
             return None  # identity or visibility: the link table and selections follow it
         # shared indexes whose reads changed get new digests, and so on for indexes that
-        # read those, until nothing more changes
+        # read those (an index built from another one reads that one's key), until nothing
+        # more changes
         probe = _Overlay(old, changed)
         todo = True
         while todo:
@@ -569,15 +570,22 @@ def _is_item_file(rel: str) -> bool:
     )
 
 
-class _Overlay(dict[Key, str]):
-    """Digests as they are after an edit: the changed ones, else the last build's."""
+class _Overlay(Mapping[Key, str]):
+    """Digests as they are after an edit: the changed ones (as they grow), else the last
+    build's."""
 
     def __init__(self, base: Digests, changed: dict[Key, str]) -> None:
-        super().__init__(changed)
-        self.base = base
+        self.base, self.changed = base, changed
 
-    def __missing__(self, key: Key) -> str:
-        return self.base[key]
+    def __getitem__(self, key: Key) -> str:
+        found = self.changed.get(key)
+        return self.base[key] if found is None else found
+
+    def __iter__(self) -> Iterator[Key]:
+        return iter({**self.base, **self.changed})
+
+    def __len__(self) -> int:
+        return len(self.base.keys() | self.changed.keys())
 
 
 def _keeps_order(plan: Any, before: Item, after: Item) -> bool:

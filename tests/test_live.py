@@ -438,3 +438,54 @@ def test_after_a_fast_rebuild_every_shared_index_holds_the_new_items(tmp_path: P
                 assert site.by_key[item.key] is item, (name, item.key)
                 held += 1
     assert held
+
+
+def test_an_index_built_from_another_index_follows_an_edit_on_the_fast_path(
+    tmp_path: Path,
+) -> None:
+    """A shared index computed from another one reads that one's key only: when an edit
+    changes the inner index, the outer one (and every output showing it) must follow."""
+    from omnipub import registry
+    from omnipub.channel import Artifact, Channel, OutputSpec, Route
+    from omnipub.context import RenderContext
+
+    class Lengths(Channel):
+        name = "lengths"
+        outputs = (OutputSpec("index", "text/plain"),)
+
+        def plan(self, site: Any, items: list[ItemView]) -> Any:
+            yield Route(self.name, "index", "index.txt", self.config.base_url, "en")
+
+        def render(self, route: Route, ctx: RenderContext) -> list[Artifact]:
+            def titles() -> list[str]:
+                return sorted(view.title for view in ctx.items())
+
+            total = ctx.memo("total", lambda: sum(len(t) for t in ctx.memo("titles", titles)))
+            return [Artifact("index.txt", "text/plain", f"{total}\n".encode())]
+
+    registry.register(Lengths)
+    try:
+        root = tmp_path / "site"
+        write_site(
+            root,
+            SITE.replace(
+                'channels = ["app", "mobile", "signage", "web"]',
+                'channels = ["app", "lengths", "mobile", "signage", "web"]',
+            ).replace(
+                "[channels.mobile]",
+                '[channels.lengths]\nbase_url = "https://l.example.com/"\n[channels.mobile]',
+            ),
+        )
+        live = LiveBuild(BuildOptions(root=root, at=FIXED_AT, write_lock=False))
+        live.rebuild()
+        path = root / "content/products/kettle.md"
+        text = path.read_text()
+        title = text.split("title: ")[1].split("\n")[0]
+        path.write_text(text.replace(f"title: {title}", f"title: {title} with a longer name"))
+        live.rebuild([path])
+        assert live.mode == "fast"
+        assert live.sink is not None
+        want, _report = clean_build(root, tmp_path, 0)
+        assert live.sink.files["lengths"] == want["lengths"]
+    finally:
+        registry.unregister("lengths")
