@@ -28,7 +28,7 @@ own reads and two builds in one process never mix them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -210,6 +210,8 @@ class Digests(dict[Key, str]):
         #: memo key -> the keys computing it read (its last computation, this build's or an
         #: earlier one's)
         self.memos: dict[Key, tuple[Key, ...]] = dict(memos or {})
+        #: each key's piece of a fingerprint, shared by every channel's fingerprints
+        self.pieces = Pieces(self)
 
     def __missing__(self, key: Key) -> str:
         with recording(None):  # making a digest reads items: that is no render's read
@@ -273,16 +275,40 @@ class Digests(dict[Key, str]):
         """A memo was computed in this build: its digest is that of what it read now."""
         self.memos[key] = keys
         self[key] = memo_digest(keys, self)
+        self.pieces.pop(key, None)  # made from the digest it had before
 
 
 def memo_digest(keys: tuple[Key, ...], digests: Mapping[Key, str]) -> str:
-    h = hashlib.sha256()
-    for key in keys:
-        h.update(repr(key).encode("utf-8", "surrogatepass"))
-        h.update(b"\x1d")
-        h.update(digests[key].encode())
-        h.update(b"\x1e")
-    return h.hexdigest()
+    """An index's digest: made from the digests of what computing it read (the same
+    pieces a fingerprint sums, so a build hashes each key once)."""
+    pieces = digests.pieces if isinstance(digests, Digests) else Pieces(digests)
+    return f"{pieces.total(keys):032x}"
+
+
+#: fingerprints and index digests are sums of 128-bit pieces, modulo 2**128
+PIECE_MASK = (1 << 128) - 1
+
+
+class Pieces(dict[Key, int]):
+    """`key -> a 128-bit hash of the key and its digest`, made on first use.
+
+    Fingerprints and index digests sum the pieces of the keys they read: one addition per
+    key where hashing their text cost a join of ~90 bytes per key (a listing reads
+    hundreds of keys; 3 million per build at 10,000 items)."""
+
+    def __init__(self, digests: Mapping[Key, str]) -> None:
+        super().__init__()
+        self.digests = digests
+
+    def __missing__(self, key: Key) -> int:
+        text = repr(key) + "\x1d" + self.digests[key]
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
+        piece = self[key] = int.from_bytes(digest.digest(), "big")
+        return piece
+
+    def total(self, keys: Iterable[Key]) -> int:
+        """The sum of the pieces of `keys` (a set: the order does not count)."""
+        return sum(map(self.__getitem__, keys)) & PIECE_MASK
 
 
 def site_pages_digest(site: Site) -> str:

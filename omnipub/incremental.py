@@ -19,10 +19,10 @@ from .atomic import replacing
 from .channel import Artifact, Channel, Route
 from .collector import collector_paused
 from .config import SiteConfig
-from .depends import Key, Usage
+from .depends import Digests, Key, Pieces, Usage
 from .diagnostics import Diagnostic
 
-CACHE_VERSION = "routes-7"
+CACHE_VERSION = "routes-8"
 #: render caches kept per channel, one per set of fixed inputs (build, serve, ...)
 KEEP_VARIANTS = 3
 
@@ -50,12 +50,13 @@ class Inputs:
     items: dict[Key, str]
     #: the build instant by part: "instant", "date", "year"
     now: dict[str, str]
-    #: key -> its piece of a fingerprint, made once per build: a listing reads hundreds of
-    #: items, and every output of every build is fingerprinted
-    _pieces: dict[tuple[str, ...], int] = field(init=False, repr=False, compare=False)
+    #: key -> its piece of a fingerprint (see `depends.Pieces`), made once per build and
+    #: shared by the channels when `items` are the build's digests
+    _pieces: Pieces = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self._pieces = _Pieces(self.items)
+        items = self.items
+        self._pieces = items.pieces if isinstance(items, Digests) else Pieces(items)
 
     def fingerprint(
         self,
@@ -70,31 +71,11 @@ class Inputs:
                 (route.output, route.path, route.url, route.lang, route.item_id, route.params)
             ).encode()
         )
-        # the recorded keys are a set: their pieces are summed (modulo 2**128), which costs
-        # one addition per key where hashing their text cost a join of ~90 bytes per key
-        # (a listing reads hundreds of keys; 3 million per build at 10,000 items)
-        total = sum(map(self._pieces.__getitem__, items)) & _PIECE_MASK
-        h.update(total.to_bytes(16, "big"))
+        # the recorded keys are a set: their pieces are summed (see `depends.Pieces`)
+        h.update(self._pieces.total(items).to_bytes(16, "big"))
         for part in sorted(now):
             h.update(f"now:{part}:{self.now[part]}".encode())
         return h.hexdigest()
-
-
-_PIECE_MASK = (1 << 128) - 1
-
-
-class _Pieces(dict[Key, int]):
-    """`key -> a 128-bit hash of the key and its digest`, made on first use."""
-
-    def __init__(self, digests: dict[Key, str]) -> None:
-        super().__init__()
-        self.digests = digests
-
-    def __missing__(self, key: Key) -> int:
-        text = repr(key) + "\x1d" + self.digests[key]
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
-        piece = self[key] = int.from_bytes(digest.digest(), "big")
-        return piece
 
 
 def instant_parts(now: dt.datetime) -> dict[str, str]:
